@@ -1,0 +1,4 @@
+export * from "./datatypes.js";
+export * from "./shape.js";
+export * from "./codec.js";
+export * from "./fp16.js";
