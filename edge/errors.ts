@@ -1,0 +1,76 @@
+// The edge's one error type and its one mapping per protocol. Everything that
+// fails inside the edge becomes a GatewayError (a Connect code plus a message
+// meant for the client); adapters only choose the wire format:
+//   REST    -> HTTP status + {"error": "..."}
+//   Connect -> ConnectError (connect-es picks the HTTP status / grpc-status)
+import { Code, ConnectError } from "@connectrpc/connect";
+// connect-es's own code -> HTTP table, so REST and Connect answer the same
+// status for the same failure (marked internal API; connect is pinned).
+import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
+import { ConfigError } from "./config.js";
+
+export interface GatewayErrorOptions {
+  /** Overrides the code's HTTP status (e.g. 413 for a body over the limit). */
+  readonly httpStatus?: number;
+  /** Extra response headers (e.g. retry-after). */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  override readonly name = "GatewayError";
+  readonly code: Code;
+  readonly httpStatus: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: Code, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.httpStatus = options.httpStatus ?? codeToHttpStatus(code);
+    this.headers = options.headers ?? {};
+  }
+
+  /** True when the message is ours to show (not a masked internal failure). */
+  get exposed(): boolean {
+    return this.code !== Code.Internal && this.code !== Code.Unknown && this.code !== Code.DataLoss;
+  }
+}
+
+export const invalidArgument = (message: string): GatewayError => new GatewayError(Code.InvalidArgument, message);
+
+const GENERIC_INTERNAL = "internal error";
+
+/**
+ * Normalizes anything thrown into a GatewayError. Upstream ConnectErrors keep
+ * their code and message (the worker already words them for clients); a
+ * ConfigError is the operator's and says so; anything else is masked as
+ * `internal` with a generic message (the details go to logs only).
+ */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof ConnectError) {
+    return new GatewayError(error.code, error.rawMessage, { cause: error });
+  }
+  if (error instanceof ConfigError) {
+    return new GatewayError(Code.Internal, `edge misconfigured: ${error.message}`, { cause: error });
+  }
+  return new GatewayError(Code.Internal, GENERIC_INTERNAL, { cause: error });
+}
+
+/** Whether the thrown value is a bug or unknown failure worth a stack trace in logs. */
+export function isUnexpected(error: unknown): boolean {
+  return !(error instanceof GatewayError || error instanceof ConnectError || error instanceof ConfigError);
+}
+
+/** REST: HTTP status + `{"error": "..."}`. */
+export function toRestResponse(error: GatewayError, extraHeaders?: HeadersInit): Response {
+  const headers = new Headers(extraHeaders);
+  headers.set("content-type", "application/json");
+  for (const [key, value] of Object.entries(error.headers)) headers.set(key, value);
+  return new Response(JSON.stringify({ error: error.message }), { status: error.httpStatus, headers });
+}
+
+/** Connect / gRPC-Web: a ConnectError; headers ride along as error metadata. */
+export function toConnectError(error: GatewayError): ConnectError {
+  return new ConnectError(error.message, error.code, error.headers, undefined, error);
+}

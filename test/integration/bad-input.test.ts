@@ -1,0 +1,197 @@
+// Pins down that bad input gets a clear 4xx (REST) or the right Connect code,
+// never a crash, a hang or a 5xx, whatever the body holds.
+import { Code, ConnectError } from "@connectrpc/connect";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { edgeClient, restCall } from "../support/clients.js";
+import { startEdge, type EdgeHandle } from "../support/edge-runtime.js";
+import { IRIS_ROWS, irisRequest, irisRestBody } from "../support/iris.js";
+import { startWorker, type WorkerHandle } from "../support/worker-process.js";
+
+const MAX_BODY_BYTES = 64 * 1024;
+let worker: WorkerHandle;
+let edge: EdgeHandle;
+let infer: string;
+
+beforeAll(async () => {
+  worker = await startWorker();
+  edge = await startEdge({ WORKER_URLS: worker.url, MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
+  infer = `${edge.url}/v2/models/iris/infer`;
+});
+
+afterAll(async () => {
+  await edge?.dispose();
+  await worker?.stop();
+});
+
+const input = (overrides: Record<string, unknown>) => ({
+  inputs: [{ name: "input", datatype: "FP32", shape: [1, 4], data: IRIS_ROWS[0], ...overrides }],
+});
+
+describe("REST rejects bad input with a 4xx and a message that says what to fix", () => {
+  const cases: [string, string, unknown, number, RegExp][] = [
+    ["malformed JSON", infer, '{"inputs": [', 400, /json/i],
+    ["a body that is not an object", infer, "[1,2,3]", 400, /inputs/i],
+    ["unknown model", `${"EDGE"}/v2/models/no-such-model/infer`, irisRestBody(), 404, /no-such-model/],
+    ["unknown version", `${"EDGE"}/v2/models/iris/versions/99/infer`, irisRestBody(), 404, /99/],
+    ["missing input", infer, { inputs: [] }, 400, /input/],
+    ["extra input", infer, { inputs: [...input({}).inputs, { name: "extra", datatype: "FP32", shape: [1], data: [1] }] }, 400, /extra/],
+    ["wrong datatype", infer, input({ datatype: "INT32", data: [5, 3, 1, 0] }), 400, /FP32|datatype/],
+    ["unknown datatype", infer, input({ datatype: "FLOAT" }), 400, /datatype/i],
+    ["wrong shape", infer, input({ shape: [1, 5], data: [1, 2, 3, 4, 5] }), 400, /shape|dim/i],
+    ["data length not matching the shape", infer, input({ shape: [2, 4] }), 400, /8|length|element/i],
+    ["non-numeric data", infer, input({ data: ["a", "b", "c", "d"] }), 400, /number|numeric/i],
+    ["negative dimension", infer, input({ shape: [-1, 4] }), 400, /shape|dimension/i],
+    ["batch above max_batch_size", infer, irisRestBody(Array.from({ length: 65 }, () => IRIS_ROWS[0]!)), 400, /batch|64/],
+  ];
+  for (const [what, url, body, status, message] of cases) {
+    it(`${what} → ${status}`, async () => {
+      const response = await restCall(url.replace("EDGE", edge.url), body);
+      expect(response.status, response.text).toBe(status);
+      expect(typeof response.json?.error, response.text).toBe("string");
+      expect(response.json.error).toMatch(message);
+    });
+  }
+
+  it("an oversized body sent with Content-Length → 413", async () => {
+    const big = JSON.stringify({ inputs: [{ name: "input", datatype: "FP32", shape: [1, 4], data: [1, 2, 3, 4] }], pad: "x".repeat(MAX_BODY_BYTES) });
+    const response = await restCall(infer, big);
+    expect(response.status).toBe(413);
+    expect(response.json.error).toMatch(/MAX_BODY_BYTES|exceeds/);
+  });
+
+  it("an oversized body sent chunked (no Content-Length) → 413", async () => {
+    const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const response = await fetch(infer, { method: "POST", body, headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    expect(response.status).toBe(413);
+  });
+});
+
+describe("Connect rejects bad input with the right code", () => {
+  async function codeOf(promise: Promise<unknown>): Promise<Code | "ok"> {
+    try {
+      await promise;
+      return "ok";
+    } catch (error) {
+      return ConnectError.from(error).code;
+    }
+  }
+
+  it("malformed protobuf → invalid_argument (not internal)", async () => {
+    const response = await fetch(`${edge.url}/inference.GRPCInferenceService/ModelInfer`, {
+      method: "POST",
+      headers: { "content-type": "application/proto", "connect-protocol-version": "1" },
+      body: new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { code: string; message: string };
+    expect(body.code).toBe("invalid_argument");
+  });
+
+  it("unknown model → not_found, wrong shape → invalid_argument naming the tensor", async () => {
+    const client = edgeClient(edge.url, "connect-binary");
+    const unknown = irisRequest();
+    unknown.modelName = "no-such-model";
+    expect(await codeOf(client.modelInfer(unknown))).toBe(Code.NotFound);
+
+    const wrongShape = irisRequest();
+    wrongShape.inputs[0]!.shape = [4n, 3n];
+    try {
+      await client.modelInfer(wrongShape);
+      expect.unreachable();
+    } catch (error) {
+      const e = ConnectError.from(error);
+      expect(e.code).toBe(Code.InvalidArgument);
+      expect(e.rawMessage).toMatch(/input/);
+    }
+  });
+
+  it("raw contents shorter than the shape → invalid_argument", async () => {
+    const request = irisRequest();
+    request.rawInputContents = [request.rawInputContents[0]!.subarray(0, 10)];
+    expect(await codeOf(edgeClient(edge.url, "grpc-web").modelInfer(request))).toBe(Code.InvalidArgument);
+  });
+});
+
+describe("property: random bodies never produce a 5xx", () => {
+  const jsonValue = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small" },
+      fc.constant(null),
+      fc.boolean(),
+      fc.double(),
+      fc.integer(),
+      fc.string({ maxLength: 8 }),
+      fc.array(tie("value"), { maxLength: 5 }),
+      fc.dictionary(fc.constantFrom("name", "datatype", "shape", "data", "inputs", "outputs", "parameters", "id"), tie("value"), { maxKeys: 4 }),
+    ),
+  })).value;
+  const datatype = fc.constantFrom("FP32", "FP16", "INT64", "INT8", "UINT8", "BOOL", "BYTES", "FP64", "BF16", "nope", "");
+  const tensor = fc.record({
+    name: fc.constantFrom("input", "x", ""),
+    datatype,
+    shape: fc.array(fc.integer({ min: -2, max: 70 }), { maxLength: 3 }),
+    data: fc.oneof(fc.array(fc.double(), { maxLength: 12 }), fc.array(jsonValue, { maxLength: 6 })),
+  });
+  const body = fc.oneof(
+    jsonValue,
+    fc.record({ inputs: fc.array(tensor, { maxLength: 3 }) }, { requiredKeys: [] }),
+    fc.record({ inputs: fc.array(tensor, { maxLength: 2 }), outputs: fc.array(fc.record({ name: fc.string({ maxLength: 12 }) }), { maxLength: 2 }) }),
+  );
+
+  it("2000 random REST bodies: every answer is < 500 with a JSON error or a result", async () => {
+    await fc.assert(
+      fc.asyncProperty(body, fc.constantFrom("iris", "mlp-wide", "nope"), async (payload, model) => {
+        const response = await restCall(`${edge.url}/v2/models/${model}/infer`, JSON.stringify(payload));
+        expect(response.status, response.text).toBeLessThan(500);
+        if (response.status !== 200) expect(typeof response.json?.error).toBe("string");
+      }),
+      { numRuns: 2000, seed: 20261123 },
+    );
+  });
+
+  it("1500 random Connect bodies (random bytes and random messages): never a 5xx", async () => {
+    const randomMessage = fc.record({
+      modelName: fc.constantFrom("iris", "mlp-wide", "nope", ""),
+      inputs: fc.array(
+        fc.record({ name: fc.constantFrom("input", "x"), datatype, shape: fc.array(fc.bigInt({ min: -2n, max: 70n }), { maxLength: 3 }) }),
+        { maxLength: 2 },
+      ),
+      rawInputContents: fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 2 }),
+    });
+    const client = edgeClient(edge.url, "connect-binary");
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 256 }), randomMessage), async (payload) => {
+        if (payload instanceof Uint8Array) {
+          const response = await fetch(`${edge.url}/inference.GRPCInferenceService/ModelInfer`, {
+            method: "POST",
+            headers: { "content-type": "application/proto" },
+            body: payload,
+          });
+          await response.arrayBuffer();
+          expect(response.status).toBeLessThan(500);
+          return;
+        }
+        try {
+          await client.modelInfer(payload);
+        } catch (error) {
+          const code = ConnectError.from(error).code;
+          expect([Code.Internal, Code.Unknown, Code.Unavailable, Code.DataLoss, Code.Unimplemented]).not.toContain(code);
+        }
+      }),
+      { numRuns: 1500, seed: 20261124 },
+    );
+  });
+
+  it("the worker is still healthy after the fuzzing", async () => {
+    expect((await restCall(infer, irisRestBody())).status).toBe(200);
+    expect(worker.process.exitCode).toBeNull();
+  });
+});

@@ -1,0 +1,85 @@
+// Pins down the worker's behaviour over time with a deliberately slow model:
+// deadlines, cancellation, a bounded queue, and a graceful drain on SIGTERM.
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, describe, expect, it } from "vitest";
+import { ModelInferRequestSchema } from "../../gen/inference/grpc_service_pb.js";
+import { workerClient } from "../support/clients.js";
+import { FIXTURE_MODELS } from "../support/paths.js";
+import { startWorker, type WorkerHandle } from "../support/worker-process.js";
+
+const started: WorkerHandle[] = [];
+afterAll(async () => {
+  await Promise.all(started.map((w) => w.stop("SIGKILL")));
+});
+
+async function fixtureWorker(): Promise<WorkerHandle> {
+  const worker = await startWorker({ repository: FIXTURE_MODELS });
+  started.push(worker);
+  return worker;
+}
+
+const slowRequest = (value = 1) =>
+  create(ModelInferRequestSchema, {
+    modelName: "slow",
+    inputs: [{ name: "x", datatype: "FP32", shape: [1n, 8n], contents: { fp32Contents: Array(8).fill(value) } }],
+  });
+
+async function codeOf(promise: Promise<unknown>): Promise<Code | "ok"> {
+  try {
+    await promise;
+    return "ok";
+  } catch (error) {
+    return ConnectError.from(error).code;
+  }
+}
+
+describe("deadlines, cancellation and a bounded queue", () => {
+  it("a deadline shorter than the run gives deadline_exceeded", async () => {
+    const worker = await fixtureWorker();
+    const client = workerClient(worker.url, "connect-h2");
+    expect(await codeOf(client.modelInfer(slowRequest(), { timeoutMs: 30 }))).toBe(Code.DeadlineExceeded);
+    // The worker stays usable afterwards.
+    expect(await codeOf(client.modelInfer(slowRequest()))).toBe("ok");
+  });
+
+  it("a request cancelled while queued is removed and never runs", async () => {
+    const worker = await fixtureWorker();
+    const client = workerClient(worker.url, "connect-h2");
+    const busy = client.modelInfer(slowRequest(1));
+    await new Promise((r) => setTimeout(r, 50));
+    const controller = new AbortController();
+    const cancelled = codeOf(client.modelInfer(slowRequest(2), { signal: controller.signal }));
+    await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    expect(await cancelled).toBe(Code.Canceled);
+    await busy;
+    await new Promise((r) => setTimeout(r, 500));
+    const stats = (await client.modelStatistics({ name: "slow" })).modelStats[0]!;
+    expect(Number(stats.inferenceCount)).toBe(1);
+    expect(Number(stats.inferenceStats!.fail!.count)).toBe(1);
+  });
+
+  it("a full queue rejects at once with resource_exhausted while the rest succeed", async () => {
+    const worker = await fixtureWorker();
+    const client = workerClient(worker.url, "connect-h2");
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => codeOf(client.modelInfer(slowRequest(i)))));
+    expect(results).toContain(Code.ResourceExhausted);
+    expect(results).toContain("ok");
+    expect(results.every((r) => r === "ok" || r === Code.ResourceExhausted)).toBe(true);
+  });
+});
+
+describe("graceful drain", () => {
+  it("SIGTERM finishes in-flight requests, then exits 0", async () => {
+    const worker = await fixtureWorker();
+    const client = workerClient(worker.url, "connect-h2");
+    const inFlight = [client.modelInfer(slowRequest(1)), client.modelInfer(slowRequest(2)), client.modelInfer(slowRequest(3))];
+    await new Promise((r) => setTimeout(r, 100));
+    const exit = worker.stop("SIGTERM");
+    const outcomes = await Promise.allSettled(inFlight);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+    expect(await exit).toBe(0);
+    await expect(fetch(`${worker.url}/v2/health/live`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,38 @@
+// Runs the built edge bundle in the real workerd runtime through Miniflare:
+// the same bundle `wrangler deploy` uploads, with vars as bindings.
+import { Miniflare } from "miniflare";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { EDGE_BUNDLE, ROOT } from "./paths.js";
+
+export interface EdgeHandle {
+  readonly url: string;
+  dispose(): Promise<void>;
+}
+
+/** The [vars] of wrangler.toml, so tests start from the shipped defaults. */
+function wranglerVars(): Record<string, string> {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const section = toml.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
+  const vars: Record<string, string> = {};
+  for (const match of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)) vars[match[1]!] = match[2]!;
+  return vars;
+}
+
+export function compatibilityDate(): string {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  return /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1] ?? "2026-04-20";
+}
+
+export async function startEdge(vars: Record<string, string>): Promise<EdgeHandle> {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: EDGE_BUNDLE,
+    compatibilityDate: compatibilityDate(),
+    bindings: { ...wranglerVars(), ...vars },
+    host: "127.0.0.1",
+    port: 0,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return { url, dispose: () => mf.dispose() };
+}
