@@ -9,7 +9,7 @@ import { mulberry32, xavierUniform } from "./prng.js";
 
 const SEED = 0x5eed_0002;
 /** Layer widths, input first. Tuned by hand (see the measurement the build prints). */
-export const MLP_WIDTHS = [512, 1024, 1024, 10] as const;
+export const MLP_WIDTHS = [1024, 2048, 2048, 2048, 10] as const;
 
 export function buildMlpWide(widths: readonly number[] = MLP_WIDTHS): { onnx: Uint8Array; config: ModelConfig } {
   const rng = mulberry32(SEED);
