@@ -63,7 +63,7 @@ export function isUnexpected(error: unknown): boolean {
 }
 
 /** REST: HTTP status + `{"error": "..."}`. */
-export function toRestResponse(error: GatewayError, extraHeaders?: HeadersInit): Response {
+export function toRestResponse(error: GatewayError, extraHeaders?: ConstructorParameters<typeof Headers>[0]): Response {
   const headers = new Headers(extraHeaders);
   headers.set("content-type", "application/json");
   for (const [key, value] of Object.entries(error.headers)) headers.set(key, value);

@@ -10,12 +10,12 @@ export default function setup(): void {
     execFileSync(process.execPath, args, {
       cwd: ROOT,
       stdio: "inherit",
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "warn" },
     });
   if (existsSync(join(ROOT, "scripts/build-models.ts"))) {
     run(["--import", "tsx", "scripts/build-models.ts", "--no-measure"]);
   }
   if (existsSync(join(ROOT, "edge/index.ts"))) {
-    run([join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", ".build/edge", "--log-level", "warn"]);
+    run([join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", ".build/edge"]);
   }
 }

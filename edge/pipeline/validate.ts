@@ -1,0 +1,88 @@
+// Request-level checks that hold for every protocol, on the protobuf form:
+// names, datatypes, shapes, payload sizes and the element budget. Adapters
+// only translate; a Connect client and a REST client get the same answers.
+// Checks are size/length only: tensor bytes are never copied here.
+import { DATATYPE_INFO, decodeRaw, elementCount, formatShape, isDatatype } from "../../common/oip/index.js";
+import type { ModelInferRequest } from "../../gen/inference/grpc_service_pb.js";
+import { invalidArgument, GatewayError } from "../errors.js";
+import { Code } from "@connectrpc/connect";
+
+export function validateInferRequest(request: ModelInferRequest, maxTensorElements: number): void {
+  if (request.modelName === "") throw invalidArgument("model_name is required");
+  if (request.inputs.length === 0) throw invalidArgument("the request has no inputs");
+  const raw = request.rawInputContents;
+  if (raw.length > 0 && raw.length !== request.inputs.length) {
+    throw invalidArgument(
+      `raw_input_contents has ${raw.length} entries but there are ${request.inputs.length} inputs (one entry per input, in order)`,
+    );
+  }
+  const names = new Set<string>();
+  let total = 0;
+  request.inputs.forEach((input, index) => {
+    const label = input.name === "" ? `input #${index}` : `input "${input.name}"`;
+    if (input.name === "") throw invalidArgument(`${label} has no name`);
+    if (names.has(input.name)) throw invalidArgument(`${label} appears twice`);
+    names.add(input.name);
+    if (!isDatatype(input.datatype)) throw invalidArgument(`${label}: unknown datatype "${input.datatype}"`);
+    // Limit by what is left of the request's element budget, so a huge
+    // shape fails fast without overflowing.
+    const count = elementCount(input.shape, maxTensorElements - total);
+    if (count instanceof Error) {
+      // Well-formed dimensions that still fail can only be over the budget.
+      if (input.shape.every(isDimension)) throw tooManyElements(maxTensorElements);
+      throw invalidArgument(`${label}: shape ${formatShape(input.shape)}: ${count.message}`);
+    }
+    total += count;
+    const info = DATATYPE_INFO[input.datatype];
+    if (raw.length > 0) {
+      if (input.contents !== undefined && hasTypedContents(input)) {
+        throw invalidArgument(`${label} has both contents and raw_input_contents; send one`);
+      }
+      const bytes = raw[index]!;
+      if (info.allocate === null) {
+        // BYTES: walk the length prefixes (small tensors in practice).
+        const decoded = decodeRaw(input.datatype, bytes, count);
+        if (decoded instanceof Error) throw invalidArgument(`${label}: ${decoded.message}`);
+      } else if (bytes.byteLength !== count * info.byteSize) {
+        throw invalidArgument(
+          `${label}: raw contents hold ${bytes.byteLength} bytes but ${input.datatype} shape ${formatShape(input.shape)} needs ${count * info.byteSize}`,
+        );
+      }
+    } else {
+      if (info.contentsField === null) {
+        throw invalidArgument(`${label}: ${input.datatype} tensors must be sent as raw_input_contents`);
+      }
+      const length = (input.contents?.[info.contentsField] as readonly unknown[] | undefined)?.length ?? 0;
+      if (length !== count) {
+        throw invalidArgument(`${label}: contents hold ${length} elements but shape ${formatShape(input.shape)} needs ${count}`);
+      }
+    }
+  });
+  const outputs = new Set<string>();
+  for (const output of request.outputs) {
+    if (output.name === "") throw invalidArgument("a requested output has no name");
+    if (outputs.has(output.name)) throw invalidArgument(`output "${output.name}" is requested twice`);
+    outputs.add(output.name);
+  }
+}
+
+const MAX_DIM = BigInt(Number.MAX_SAFE_INTEGER);
+const isDimension = (dim: bigint): boolean => dim >= 0n && dim <= MAX_DIM;
+
+function hasTypedContents(input: ModelInferRequest["inputs"][number]): boolean {
+  const c = input.contents!;
+  return (
+    c.boolContents.length + c.intContents.length + c.int64Contents.length + c.uintContents.length +
+      c.uint64Contents.length + c.fp32Contents.length + c.fp64Contents.length + c.bytesContents.length >
+    0
+  );
+}
+
+function tooManyElements(limit: number): GatewayError {
+  return new GatewayError(
+    Code.ResourceExhausted,
+    `the request's tensors hold more than ${limit} elements in total (MAX_TENSOR_ELEMENTS); split it into smaller requests`,
+    // 413 tells HTTP clients the request itself is too large, not that they are rate limited.
+    { httpStatus: 413 },
+  );
+}
