@@ -1,0 +1,112 @@
+// inference.GRPCInferenceService: resolve the model, check readiness, hand
+// the request to the model, shape the answer. Outputs go back as
+// raw_output_contents (one per output, in output order) so typed arrays leave
+// without per-element conversion.
+import { readFileSync } from "node:fs";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { encodeRaw } from "../common/oip/index.js";
+import { GRPCInferenceService, type InferParameterSchema } from "../gen/inference/grpc_service_pb.js";
+import { fullShape, type ModelConfig, type TensorConfig } from "./model/config.js";
+import type { ModelRepository } from "./model/repository.js";
+import type { ServingState } from "./state.js";
+
+export const SERVER_NAME = "edge-inference-gateway-worker";
+export const SERVER_VERSION: string = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+export const SERVER_EXTENSIONS = ["model_repository", "statistics", "binary_tensor_data"];
+
+type ParameterInit = MessageInitShape<typeof InferParameterSchema>;
+const stringParam = (value: string): ParameterInit => ({ parameterChoice: { case: "stringParam", value } });
+const int64Param = (value: number): ParameterInit => ({ parameterChoice: { case: "int64Param", value: BigInt(value) } });
+const boolParam = (value: boolean): ParameterInit => ({ parameterChoice: { case: "boolParam", value } });
+const doubleParam = (value: number): ParameterInit => ({ parameterChoice: { case: "doubleParam", value } });
+
+/**
+ * The signal a call runs under: the client's deadline and disconnect (via
+ * connect's context.signal), capped by REQUEST_TIMEOUT_MS, which is also the
+ * deadline of calls that set none.
+ */
+function callSignal(context: HandlerContext, capMs: number): AbortSignal {
+  const clientMs = context.timeoutMs();
+  if (clientMs !== undefined && clientMs <= capMs) return context.signal;
+  return AbortSignal.any([context.signal, AbortSignal.timeout(capMs)]);
+}
+
+const tensorMetadata = (config: ModelConfig, tensor: TensorConfig) => ({
+  name: tensor.name,
+  datatype: tensor.datatype,
+  shape: fullShape(config, tensor).map(BigInt),
+});
+
+export interface RouteOptions {
+  readonly requestTimeoutMs: number;
+}
+
+export function inferenceService(
+  repository: ModelRepository,
+  state: ServingState,
+  options: RouteOptions,
+): ServiceImpl<typeof GRPCInferenceService> {
+  const requireReady = () => {
+    if (!state.ready) throw new ConnectError("the worker is draining and takes no new requests", Code.Unavailable);
+  };
+  return {
+    serverLive() {
+      return { live: true };
+    },
+    serverReady() {
+      return { ready: state.ready };
+    },
+    modelReady(request) {
+      repository.resolve(request.name, request.version);
+      return { ready: state.ready };
+    },
+    serverMetadata() {
+      return { name: SERVER_NAME, version: SERVER_VERSION, extensions: SERVER_EXTENSIONS };
+    },
+    modelMetadata(request) {
+      const model = repository.resolve(request.name, request.version);
+      const { config } = model;
+      const parameters: Record<string, ParameterInit> = {
+        execution_provider: stringParam(model.provider),
+        max_batch_size: int64Param(config.maxBatchSize),
+        deterministic: boolParam(config.deterministic),
+        cost_weight: doubleParam(config.costWeight),
+        version: stringParam(model.version),
+      };
+      return {
+        name: config.name,
+        versions: repository.versions(config.name),
+        platform: config.platform,
+        inputs: config.inputs.map((t) => tensorMetadata(config, t)),
+        outputs: config.outputs.map((t) => tensorMetadata(config, t)),
+        parameters,
+      };
+    },
+    async modelInfer(request, context) {
+      requireReady();
+      const model = repository.resolve(request.modelName, request.modelVersion);
+      const outputs = await model.infer(request, callSignal(context, options.requestTimeoutMs));
+      return {
+        modelName: model.config.name,
+        modelVersion: model.version,
+        id: request.id,
+        outputs: outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape.map(BigInt) })),
+        rawOutputContents: outputs.map((t) => encodeRaw(t.values)),
+      };
+    },
+    modelStatistics(request) {
+      let models = repository.models();
+      if (request.name !== "") {
+        models =
+          request.version === ""
+            ? repository.versions(request.name).map((v) => repository.resolve(request.name, v))
+            : [repository.resolve(request.name, request.version)];
+        if (models.length === 0) throw new ConnectError(`model "${request.name}" is not in the repository`, Code.NotFound);
+      }
+      return { modelStats: models.map((m) => m.stats.toProto()) };
+    },
+  };
+}

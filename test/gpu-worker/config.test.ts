@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../gpu-worker/config.js";
+
+describe("parseConfig", () => {
+  it("uses the documented defaults for an empty environment", () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      port: 8001,
+      modelRepository: "./models",
+      executionProviders: ["cuda", "webgpu", "cpu"],
+      token: undefined,
+      maxConcurrentStreams: 256,
+      maxMessageBytes: 64 * 1024 * 1024,
+      drainTimeoutMs: 30_000,
+      batching: true,
+      logLevel: "info",
+    });
+  });
+
+  it("reads every variable into typed fields", () => {
+    const config = parseConfig({
+      WORKER_HOST: "0.0.0.0",
+      WORKER_PORT: "9000",
+      MODEL_REPOSITORY: "/srv/models",
+      EXECUTION_PROVIDERS: "webgpu, CPU",
+      WORKER_TOKEN: "s3cret-token",
+      MAX_CONCURRENT_STREAMS: "64",
+      HTTP2_IDLE_TIMEOUT_MS: "5000",
+      HEADERS_TIMEOUT_MS: "2000",
+      REQUEST_TIMEOUT_MS: "1500",
+      MAX_MESSAGE_BYTES: "1048576",
+      DRAIN_TIMEOUT_MS: "0",
+      BATCHING: "off",
+      LOG_LEVEL: "debug",
+    });
+    expect(config).toEqual({
+      host: "0.0.0.0",
+      port: 9000,
+      modelRepository: "/srv/models",
+      executionProviders: ["webgpu", "cpu"],
+      token: "s3cret-token",
+      maxConcurrentStreams: 64,
+      http2IdleTimeoutMs: 5000,
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 1500,
+      maxMessageBytes: 1048576,
+      drainTimeoutMs: 0,
+      batching: false,
+      logLevel: "debug",
+    });
+  });
+
+  it("treats an empty WORKER_TOKEN as no token", () => {
+    expect(parseConfig({ WORKER_TOKEN: "" }).token).toBeUndefined();
+  });
+
+  it("reports every bad value at once, naming the variable", () => {
+    const attempt = () =>
+      parseConfig({ WORKER_PORT: "http", EXECUTION_PROVIDERS: "cuda,tpu", BATCHING: "maybe", MAX_CONCURRENT_STREAMS: "-1" });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join("\n");
+      expect(problems).toMatch(/WORKER_PORT="http"/);
+      expect(problems).toMatch(/EXECUTION_PROVIDERS="cuda,tpu"/);
+      expect(problems).toMatch(/BATCHING="maybe"/);
+      expect(problems).toMatch(/MAX_CONCURRENT_STREAMS="-1"/);
+    }
+  });
+
+  it("rejects a provider listed twice and a port out of range", () => {
+    expect(() => parseConfig({ EXECUTION_PROVIDERS: "cpu,cpu" })).toThrow(/twice/);
+    expect(() => parseConfig({ WORKER_PORT: "70000" })).toThrow(/WORKER_PORT/);
+  });
+});
