@@ -29,20 +29,21 @@ const input = (overrides: Record<string, unknown>) => ({
 });
 
 describe("REST rejects bad input with a 4xx and a message that says what to fix", () => {
+  const INFER = "EDGE/v2/models/iris/infer";
   const cases: [string, string, unknown, number, RegExp][] = [
-    ["malformed JSON", infer, '{"inputs": [', 400, /json/i],
-    ["a body that is not an object", infer, "[1,2,3]", 400, /inputs/i],
-    ["unknown model", `${"EDGE"}/v2/models/no-such-model/infer`, irisRestBody(), 404, /no-such-model/],
-    ["unknown version", `${"EDGE"}/v2/models/iris/versions/99/infer`, irisRestBody(), 404, /99/],
-    ["missing input", infer, { inputs: [] }, 400, /input/],
-    ["extra input", infer, { inputs: [...input({}).inputs, { name: "extra", datatype: "FP32", shape: [1], data: [1] }] }, 400, /extra/],
-    ["wrong datatype", infer, input({ datatype: "INT32", data: [5, 3, 1, 0] }), 400, /FP32|datatype/],
-    ["unknown datatype", infer, input({ datatype: "FLOAT" }), 400, /datatype/i],
-    ["wrong shape", infer, input({ shape: [1, 5], data: [1, 2, 3, 4, 5] }), 400, /shape|dim/i],
-    ["data length not matching the shape", infer, input({ shape: [2, 4] }), 400, /8|length|element/i],
-    ["non-numeric data", infer, input({ data: ["a", "b", "c", "d"] }), 400, /number|numeric/i],
-    ["negative dimension", infer, input({ shape: [-1, 4] }), 400, /shape|dimension/i],
-    ["batch above max_batch_size", infer, irisRestBody(Array.from({ length: 65 }, () => IRIS_ROWS[0]!)), 400, /batch|64/],
+    ["malformed JSON", INFER, '{"inputs": [', 400, /json/i],
+    ["a body that is not an object", INFER, "[1,2,3]", 400, /inputs/i],
+    ["unknown model", "EDGE/v2/models/no-such-model/infer", irisRestBody(), 404, /no-such-model/],
+    ["unknown version", "EDGE/v2/models/iris/versions/99/infer", irisRestBody(), 404, /99/],
+    ["missing input", INFER, { inputs: [] }, 400, /input/],
+    ["extra input", INFER, { inputs: [...input({}).inputs, { name: "extra", datatype: "FP32", shape: [1], data: [1] }] }, 400, /extra/],
+    ["wrong datatype", INFER, input({ datatype: "INT32", data: [5, 3, 1, 0] }), 400, /FP32|datatype/],
+    ["unknown datatype", INFER, input({ datatype: "FLOAT" }), 400, /datatype/i],
+    ["wrong shape", INFER, input({ shape: [1, 5], data: [1, 2, 3, 4, 5] }), 400, /shape|dim/i],
+    ["data length not matching the shape", INFER, input({ shape: [2, 4] }), 400, /8|length|element/i],
+    ["non-numeric data", INFER, input({ data: ["a", "b", "c", "d"] }), 400, /number|numeric/i],
+    ["negative dimension", INFER, input({ shape: [-1, 4] }), 400, /shape|dimension/i],
+    ["batch above max_batch_size", INFER, irisRestBody(Array.from({ length: 65 }, () => IRIS_ROWS[0]!)), 400, /batch|64/],
   ];
   for (const [what, url, body, status, message] of cases) {
     it(`${what} → ${status}`, async () => {
