@@ -83,7 +83,7 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 async function main(): Promise<void> {
-  const built = spawnSync(process.execPath, ["--import", "tsx", "scripts/build-models.ts"], { cwd: ROOT, stdio: "inherit" });
+  const built = spawnSync(process.execPath, ["--import", "tsx", "scripts/build-models.ts", "--no-measure"], { cwd: ROOT, stdio: "inherit" });
   if (built.status !== 0) throw new Error("building the model repository failed");
 
   const workerUrls: string[] = [];

@@ -8,6 +8,7 @@ import { createConnectTransport } from "@connectrpc/connect-web";
 import { GRPCInferenceService } from "../../gen/inference/grpc_service_pb.js";
 import type { EdgeConfig } from "../config.js";
 import { GatewayError } from "../errors.js";
+import { log } from "../log.js";
 import type { RequestContext } from "../pipeline/context.js";
 import { RetryBudget, type RetryBudgetOptions } from "./budget.js";
 import { workerFetch, type FetchFn } from "./fetch.js";
@@ -84,6 +85,12 @@ export function createUpstream(
           // Our own deadline or the client leaving: the signal's reason says which.
           if (ctx.signal.aborted) throw ctx.signal.reason;
           const connectError = ConnectError.from(error);
+          // A worker refusing the edge is the operator's problem, not the
+          // client's credentials: never pass it on as a 401.
+          if (connectError.code === Code.Unauthenticated || connectError.code === Code.PermissionDenied) {
+            log("error", "a GPU worker refused the edge's WORKER_TOKEN", { worker: endpoint.url });
+            throw new GatewayError(Code.Internal, "edge misconfigured: a GPU worker refused its WORKER_TOKEN", { cause: connectError });
+          }
           // Only `unavailable` means "nothing happened, try elsewhere";
           // anything else (incl. a worker-side deadline) is the answer.
           if (connectError.code !== Code.Unavailable) throw connectError;
@@ -91,10 +98,11 @@ export function createUpstream(
           last = connectError;
         }
       }
-      const urls = [...tried].map((e) => e.url).join(", ");
+      // Worker addresses go to the log only: the pool layout is not public.
+      log("warn", "no GPU worker answered", { tried: [...tried].map((e) => e.url), last: last?.rawMessage });
       throw new GatewayError(
         Code.Unavailable,
-        `no GPU worker answered (tried ${urls})${last ? `: ${last.rawMessage}` : ""}`,
+        `no GPU worker answered (tried ${tried.size} of ${config.workerUrls.length}); try again shortly`,
         { cause: last },
       );
     },

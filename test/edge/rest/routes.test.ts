@@ -95,7 +95,7 @@ describe("REST routes", () => {
   });
 
   it("maps worker errors to HTTP statuses and keeps their messages", async () => {
-    const cases: [Code, number][] = [[Code.NotFound, 404], [Code.InvalidArgument, 400], [Code.ResourceExhausted, 429], [Code.Unauthenticated, 401], [Code.DeadlineExceeded, 504]];
+    const cases: [Code, number][] = [[Code.NotFound, 404], [Code.InvalidArgument, 400], [Code.ResourceExhausted, 429], [Code.DeadlineExceeded, 504]];
     for (const [code, status] of cases) {
       const workers = fakeWorkers({ "http://w1": { ...echoImpl, modelInfer: () => { throw new ConnectError(`boom ${code}`, code); } } });
       const res = await setup(workers).post("/v2/models/iris/infer", { inputs: [{ name: "a", datatype: "FP32", shape: [1], data: [1] }] });
@@ -104,10 +104,19 @@ describe("REST routes", () => {
     }
   });
 
-  it("answers 503 naming the workers when none is reachable", async () => {
+  it("turns a worker refusing the edge's token into a 500 that blames the edge's config, not a 401", async () => {
+    const workers = fakeWorkers({ "http://w1": { ...echoImpl, modelInfer: () => { throw new ConnectError("bad token", Code.Unauthenticated); } } });
+    const res = await setup(workers).post("/v2/models/iris/infer", { inputs: [{ name: "a", datatype: "FP32", shape: [1], data: [1] }] });
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as any).error).toMatch(/edge misconfigured: .*WORKER_TOKEN/);
+  });
+
+  it("answers 503 without naming worker addresses when none is reachable", async () => {
     const res = await setup(fakeWorkers({}), { WORKER_URLS: "http://w1,http://w2" }).call("/v2/models/iris");
     expect(res.status).toBe(503);
-    expect(((await res.json()) as any).error).toMatch(/^no GPU worker answered \(tried http:\/\/w1, http:\/\/w2\)/);
+    const { error } = (await res.json()) as any;
+    expect(error).toMatch(/^no GPU worker answered \(tried 2 of 2\)/);
+    expect(error).not.toContain("http://");
   });
 
   it("rejects bodies over MAX_BODY_BYTES with 413 by Content-Length and when chunked", async () => {

@@ -57,13 +57,13 @@ describe("upstream client", () => {
     expect(workers.calls).toHaveLength(1);
   });
 
-  it("gives up after UPSTREAM_ATTEMPTS with unavailable naming the workers tried", async () => {
+  it("gives up after UPSTREAM_ATTEMPTS with unavailable, counting but not naming the workers tried", async () => {
     const workers = fakeWorkers({ "http://a": unavailable, "http://b": unavailable, "http://c": unavailable, "http://d": unavailable });
     const error = await createUpstream(config(["http://a", "http://b", "http://c", "http://d"], { upstreamAttempts: 3 }), { fetch: workers.fetch })
       .call("modelMetadata", md, ctx()).catch((e) => e);
     expect(error).toBeInstanceOf(GatewayError);
     expect(error.code).toBe(Code.Unavailable);
-    expect(error.message).toMatch(/^no GPU worker answered \(tried http:\/\/a, http:\/\/b, http:\/\/c\): draining$/);
+    expect(error.message).toBe("no GPU worker answered (tried 3 of 4); try again shortly");
     expect(workers.calls).toHaveLength(3);
   });
 
