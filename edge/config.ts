@@ -123,7 +123,7 @@ function parseInteger(name: string, value: string | undefined, fallback: number,
 }
 
 function parseEnvironment(value: string | undefined): "development" | "production" {
-  const text = (value ?? "").trim() || "development";
+  const text = (value ?? "").trim() || "production";
   if (text !== "development" && text !== "production") {
     throw new ConfigError(`ENVIRONMENT must be "development" or "production", got "${value}"`);
   }

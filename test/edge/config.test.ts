@@ -13,7 +13,7 @@ describe("parseConfig", () => {
       maxTensorElements: 4_194_304,
       requestTimeoutMs: 10_000,
       upstreamAttempts: 3,
-      environment: "development",
+      environment: "production",
     });
   });
 
@@ -24,8 +24,8 @@ describe("parseConfig", () => {
   });
 
   it("accepts '*' as CORS_ORIGINS and a token, numbers and environment", () => {
-    const config = parseConfig({ ...base, CORS_ORIGINS: "*", WORKER_TOKEN: "t0k", MAX_BODY_BYTES: "1024", MAX_TENSOR_ELEMENTS: "10", REQUEST_TIMEOUT_MS: "250", UPSTREAM_ATTEMPTS: "1", ENVIRONMENT: "production" });
-    expect(config).toMatchObject({ corsOrigins: "*", workerToken: "t0k", maxBodyBytes: 1024, maxTensorElements: 10, requestTimeoutMs: 250, upstreamAttempts: 1, environment: "production" });
+    const config = parseConfig({ ...base, CORS_ORIGINS: "*", WORKER_TOKEN: "t0k", MAX_BODY_BYTES: "1024", MAX_TENSOR_ELEMENTS: "10", REQUEST_TIMEOUT_MS: "250", UPSTREAM_ATTEMPTS: "1", ENVIRONMENT: "development" });
+    expect(config).toMatchObject({ corsOrigins: "*", workerToken: "t0k", maxBodyBytes: 1024, maxTensorElements: 10, requestTimeoutMs: 250, upstreamAttempts: 1, environment: "development" });
   });
 
   it.each([
