@@ -30,7 +30,8 @@ describe("shared worker token", () => {
   });
 
   it("a direct call without the token (or with a wrong one) is unauthenticated; health stays open", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong" }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: "Bearer wrong" }];
+    for (const headers of attempts) {
       try {
         await workerClient(worker.url, "grpc-h2", headers).modelInfer(irisRequest());
         expect.unreachable();
