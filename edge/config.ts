@@ -1,7 +1,9 @@
 // Parses and validates the Worker's bindings once per isolate into a typed,
 // frozen config. A bad value is an operator error: every request then gets a
 // 500 naming the variable, and the problem is logged once, not per request.
+import { ConfigError } from "./config-error.js";
 import type { Env } from "./env.js";
+import { parseRedisConfig, type RedisConfig } from "./redis/config.js";
 
 export interface EdgeConfig {
   readonly workerUrls: readonly string[];
@@ -13,12 +15,11 @@ export interface EdgeConfig {
   readonly requestTimeoutMs: number;
   readonly upstreamAttempts: number;
   readonly environment: "development" | "production";
+  /** null: no Redis configured (API keys, rate limits and the L2 cache are off). */
+  readonly redis: RedisConfig | null;
 }
 
-/** Thrown (and cached) when the bindings are invalid; the message names the variable. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
+export { ConfigError };
 
 export const DEFAULTS = {
   maxBodyBytes: 8 * 1024 * 1024,
@@ -37,6 +38,7 @@ export function parseConfig(env: Env): EdgeConfig {
     requestTimeoutMs: parseInteger("REQUEST_TIMEOUT_MS", env.REQUEST_TIMEOUT_MS, DEFAULTS.requestTimeoutMs, 1, 600_000),
     upstreamAttempts: parseInteger("UPSTREAM_ATTEMPTS", env.UPSTREAM_ATTEMPTS, DEFAULTS.upstreamAttempts, 1, 10),
     environment: parseEnvironment(env.ENVIRONMENT),
+    redis: parseRedisConfig(env),
   });
 }
 

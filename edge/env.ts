@@ -17,4 +17,10 @@ export interface Env {
   UPSTREAM_ATTEMPTS?: string;
   /** development | production: production hides nothing more today but logs less. */
   ENVIRONMENT?: string;
+  /** Upstash Redis REST endpoint (locally: our bridge in front of redis-server). */
+  UPSTASH_REDIS_REST_URL?: string;
+  /** Upstash Redis REST token. A secret. */
+  UPSTASH_REDIS_REST_TOKEN?: string;
+  /** Milliseconds one Redis round trip may take before the configured fallback applies (default 200). */
+  REDIS_TIMEOUT_MS?: string;
 }

@@ -10,6 +10,13 @@ import { createCors } from "./http/cors.js";
 import type { AppEnv } from "./http/types.js";
 import { createPipeline, type Pipeline } from "./pipeline/index.js";
 import { createUpstream, type UpstreamOptions } from "./upstream/client.js";
+import { anonymousOnly } from "./auth/anonymous.js";
+import { noCache } from "./cache/bypass.js";
+import { createCatalogue } from "./catalogue/catalogue.js";
+import { unlimited } from "./rate-limit/unlimited.js";
+
+/** How long model facts (resolved version, cost, cacheability) are reused. */
+const CATALOGUE_TTL_MS = 5_000;
 
 export interface Runtime {
   readonly config: EdgeConfig;
@@ -28,7 +35,13 @@ export function runtimeFor(options: RuntimeOptions = {}): (env: Env) => Runtime 
     let runtime = cache.get(env);
     if (runtime === undefined) {
       const config = getConfig(env);
-      const pipeline = createPipeline(config, createUpstream(config, options));
+      const upstream = createUpstream(config, options);
+      const pipeline = createPipeline(config, upstream, {
+        auth: anonymousOnly(),
+        rateLimit: unlimited(),
+        catalogue: createCatalogue(upstream, { ttlMs: CATALOGUE_TTL_MS }),
+        cache: noCache(),
+      });
       runtime = {
         config,
         pipeline,

@@ -75,7 +75,9 @@ export function inferenceService(
         deterministic: boolParam(config.deterministic),
         cost_weight: doubleParam(config.costWeight),
         version: stringParam(model.version),
+        cache_public: boolParam(config.cache.public),
       };
+      if (config.cache.ttlS !== null) parameters.cache_ttl_s = int64Param(config.cache.ttlS);
       return {
         name: config.name,
         versions: repository.versions(config.name),

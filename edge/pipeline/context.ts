@@ -7,8 +7,17 @@ import { GatewayError } from "../errors.js";
 /** Per-request facts shared between middleware and adapters (id, timings). */
 export interface RequestScope {
   readonly requestId: string;
-  /** Named durations for the Server-Timing header (e.g. upstream). */
+  /** Named durations for the Server-Timing header (e.g. auth, ratelimit, cache, upstream). */
   readonly timings: { name: string; durationMs: number; description?: string }[];
+  /** The caller's request headers (credentials, Cache-Control) and address, for auth, limits and cache. */
+  readonly client: { readonly headers: Headers; readonly ip: string };
+  /**
+   * Headers the pipeline adds to whatever response this request gets, for
+   * every protocol (x-cache, RateLimit, Retry-After, WWW-Authenticate).
+   */
+  readonly responseHeaders: Headers;
+  /** Keeps background work (cache writes) alive after the response: ExecutionContext.waitUntil. */
+  readonly waitUntil: (work: Promise<unknown>) => void;
 }
 
 export interface RequestContext {
@@ -84,5 +93,26 @@ export async function withRequestContext<T>(options: ContextOptions, fn: (ctx: R
     return await fn(ctx);
   } finally {
     ctx.dispose();
+  }
+}
+
+/** A scope with no client facts: for tests and for contexts outside an HTTP request. */
+export function detachedScope(requestId = ""): RequestScope {
+  return {
+    requestId,
+    timings: [],
+    client: { headers: new Headers(), ip: "unknown" },
+    responseHeaders: new Headers(),
+    waitUntil: (work) => void work.catch(() => undefined),
+  };
+}
+
+/** Runs `fn` and records its duration under `name` for Server-Timing. */
+export async function timed<T>(ctx: RequestContext, name: string, fn: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await fn();
+  } finally {
+    ctx.scope.timings.push({ name, durationMs: Date.now() - started });
   }
 }

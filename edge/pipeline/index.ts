@@ -22,10 +22,14 @@ import {
   type ServerReadyRequest,
   type ServerReadyResponse,
 } from "../../gen/inference/grpc_service_pb.js";
+import type { Authenticator, Principal } from "../auth/types.js";
+import type { InferenceCache } from "../cache/types.js";
+import type { ModelCatalogue, ModelInfo } from "../catalogue/types.js";
 import type { EdgeConfig } from "../config.js";
 import { GatewayError, invalidArgument } from "../errors.js";
+import type { RateLimiter } from "../rate-limit/types.js";
 import type { Upstream } from "../upstream/client.js";
-import type { RequestContext } from "./context.js";
+import { timed, type RequestContext } from "./context.js";
 import { validateInferRequest } from "./validate.js";
 
 export type { RequestContext, RequestScope } from "./context.js";
@@ -40,7 +44,25 @@ export interface Pipeline {
   modelStatistics(request: ModelStatisticsRequest, ctx: RequestContext): Promise<ModelStatisticsResponse>;
 }
 
-export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements">, upstream: Upstream): Pipeline {
+/** The protections every call passes through, in this order. */
+export interface Guards {
+  readonly auth: Authenticator;
+  readonly rateLimit: RateLimiter;
+  readonly catalogue: ModelCatalogue;
+  readonly cache: InferenceCache;
+}
+
+export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements">, upstream: Upstream, guards: Guards): Pipeline {
+  const { auth, rateLimit, catalogue, cache } = guards;
+
+  /** Authenticates, checks the plan covers `model` (when given), and spends one request of `cost` units. */
+  async function admit(ctx: RequestContext, model: string, cost = 0): Promise<Principal> {
+    const principal = await timed(ctx, "auth", () => auth.authenticate(ctx));
+    if (model !== "") auth.authorize(principal, model);
+    await timed(ctx, "ratelimit", () => rateLimit.admit(principal, { model, cost }, ctx));
+    return principal;
+  }
+
   return {
     // The edge answering at all is liveness; probing workers here would let
     // a worker outage restart healthy edges.
@@ -63,27 +85,44 @@ export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements">, up
 
     async modelReady(request, ctx) {
       requireModelName(request.name);
+      await admit(ctx, request.name);
       return upstream.call("modelReady", request, ctx);
     },
 
     async serverMetadata(request, ctx) {
+      await admit(ctx, "");
       return upstream.call("serverMetadata", request, ctx);
     },
 
     async modelMetadata(request, ctx) {
       requireModelName(request.name);
+      await admit(ctx, request.name);
       return upstream.call("modelMetadata", request, ctx);
     },
 
+    // Credentials first (strangers learn nothing, not even validation
+    // messages), then the cheap local checks, then what costs a lookup.
     async modelInfer(request, ctx) {
+      const principal = await timed(ctx, "auth", () => auth.authenticate(ctx));
       validateInferRequest(request, config.maxTensorElements);
-      return upstream.call("modelInfer", request, ctx);
+      requireModelName(request.modelName);
+      auth.authorize(principal, request.modelName);
+      const model = await catalogue.resolve(request.modelName, request.modelVersion, ctx);
+      await timed(ctx, "ratelimit", () => rateLimit.admit(principal, { model: model.name, cost: costOf(request, model) }, ctx));
+      return cache.through({ principal, model, request }, ctx, () => upstream.call("modelInfer", request, ctx));
     },
 
     async modelStatistics(request, ctx) {
+      await admit(ctx, request.name);
       return upstream.call("modelStatistics", request, ctx);
     },
   };
+}
+
+/** Rate-limit units: batch rows × the model's cost weight (one row for models without a batch dimension). */
+export function costOf(request: ModelInferRequest, model: ModelInfo): number {
+  const rows = model.maxBatchSize > 0 ? Number(request.inputs[0]?.shape[0] ?? 1n) : 1;
+  return Math.max(1, rows) * model.costWeight;
 }
 
 function requireModelName(name: string): void {

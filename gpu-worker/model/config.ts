@@ -41,6 +41,8 @@ export interface ModelConfig {
   readonly instanceCount: number;
   readonly deterministic: boolean;
   readonly costWeight: number;
+  /** Edge cache rules for deterministic models: freshness and whether entries are shared across tenants. */
+  readonly cache: { readonly ttlS: number | null; readonly public: boolean };
   readonly versionPolicy: VersionPolicy;
   /** null: use the worker's EXECUTION_PROVIDERS. */
   readonly executionProviders: readonly ExecutionProvider[] | null;
@@ -113,6 +115,12 @@ export function parseModelConfig(json: unknown, file: string, folder: string): M
     fail(`"cost_weight" must be a positive number`);
   }
 
+  const cacheJson = json.cache ?? {};
+  if (typeof cacheJson !== "object" || cacheJson === null || Array.isArray(cacheJson)) fail(`"cache" must be an object like {"ttl_s": 300, "public": false}`);
+  const { ttl_s: ttlS = null, public: cachePublic = false } = cacheJson as { ttl_s?: unknown; public?: unknown };
+  if (ttlS !== null && !isInt(ttlS, 1)) fail(`"cache.ttl_s" must be an integer >= 1 (seconds)`);
+  if (typeof cachePublic !== "boolean") fail(`"cache.public" must be true or false`);
+
   let executionProviders: ExecutionProvider[] | null = null;
   if (json.execution_providers !== undefined) {
     const eps = json.execution_providers;
@@ -133,6 +141,7 @@ export function parseModelConfig(json: unknown, file: string, folder: string): M
     instanceCount: instanceCount as number,
     deterministic: deterministic as boolean,
     costWeight: costWeight as number,
+    cache: { ttlS: ttlS as number | null, public: cachePublic as boolean },
     versionPolicy: parseVersionPolicy(json.version_policy, fail),
     executionProviders,
   };

@@ -26,6 +26,8 @@ export interface ModelConfig {
   instance_count: number;
   deterministic: boolean;
   cost_weight: number;
+  /** Edge cache rules (deterministic models only): freshness, and whether tenants may share entries. */
+  cache?: { ttl_s: number; public: boolean };
   version_policy: { latest: number };
   execution_providers?: string[];
 }

@@ -58,6 +58,7 @@ export function buildEcho(): BuiltModel {
       instance_count: 1,
       deterministic: true,
       cost_weight: 1,
+      cache: { ttl_s: 60, public: false },
       version_policy: { latest: 1 },
       execution_providers: CPU_ONLY,
     },

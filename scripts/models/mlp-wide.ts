@@ -50,6 +50,7 @@ export function buildMlpWide(widths: readonly number[] = MLP_WIDTHS): { onnx: Ui
     instance_count: 1,
     deterministic: true,
     cost_weight: 4,
+    cache: { ttl_s: 600, public: false },
     version_policy: { latest: 1 },
   };
   return { onnx, config };

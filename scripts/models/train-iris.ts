@@ -147,6 +147,7 @@ function irisConfig(): ModelConfig {
     instance_count: 1,
     deterministic: true,
     cost_weight: 1,
+    cache: { ttl_s: 3600, public: true },
     version_policy: { latest: 1 },
   };
 }

@@ -14,6 +14,7 @@ describe("parseConfig", () => {
       requestTimeoutMs: 10_000,
       upstreamAttempts: 3,
       environment: "production",
+      redis: null,
     });
   });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { encodeRaw } from "../../../common/oip/index.js";
 import { ModelInferRequestSchema } from "../../../gen/inference/grpc_service_pb.js";
 import { GatewayError } from "../../../edge/errors.js";
-import { createRequestContext } from "../../../edge/pipeline/context.js";
+import { createRequestContext, detachedScope } from "../../../edge/pipeline/context.js";
 import { validateInferRequest } from "../../../edge/pipeline/validate.js";
 
 const request = (init: object) => create(ModelInferRequestSchema, { modelName: "m", ...init });
@@ -51,7 +51,7 @@ describe("validateInferRequest (every protocol)", () => {
 });
 
 describe("request context", () => {
-  const scope = { requestId: "r", timings: [] };
+  const scope = detachedScope("r");
 
   it("uses the smaller of the client timeout and REQUEST_TIMEOUT_MS", () => {
     const now = () => 1000;

@@ -3,11 +3,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ModelMetadataRequestSchema } from "../../../gen/inference/grpc_service_pb.js";
 import { GatewayError } from "../../../edge/errors.js";
-import { createRequestContext } from "../../../edge/pipeline/context.js";
+import { createRequestContext, detachedScope } from "../../../edge/pipeline/context.js";
 import { createUpstream } from "../../../edge/upstream/client.js";
 import { echoImpl, fakeWorkers } from "../support/fake-worker.js";
 
-const ctx = (maxTimeoutMs = 5000) => createRequestContext({ scope: { requestId: "t", timings: [] }, maxTimeoutMs });
+const ctx = (maxTimeoutMs = 5000) => createRequestContext({ scope: detachedScope("t"), maxTimeoutMs });
 const md = create(ModelMetadataRequestSchema, { name: "iris" });
 const config = (urls: string[], extra = {}) => ({ workerUrls: urls, workerToken: undefined, upstreamAttempts: 3, ...extra });
 const unavailable = { ...echoImpl, modelMetadata: () => { throw new ConnectError("draining", Code.Unavailable); } };

@@ -1,0 +1,22 @@
+// What the edge knows about a model, from the worker's ModelMetadata
+// (parameters field 100), cached briefly per isolate.
+
+export interface ModelInfo {
+  readonly name: string;
+  /** The version the worker resolved ("" in a request means its latest). */
+  readonly version: string;
+  readonly maxBatchSize: number;
+  /** Same input, same output: results may be cached. */
+  readonly deterministic: boolean;
+  /** Rate-limit units per batch row. */
+  readonly costWeight: number;
+  /** Seconds a cached result stays fresh (model config `cache.ttl_s`); undefined: the edge default. */
+  readonly cacheTtlS: number | undefined;
+  /** Results are the same for every tenant and may be shared across tenants. */
+  readonly cachePublic: boolean;
+}
+
+export interface ModelCatalogue {
+  /** Resolves a model and version (not_found when the worker knows neither). */
+  resolve(name: string, version: string, ctx: import("../pipeline/context.js").RequestContext): Promise<ModelInfo>;
+}
