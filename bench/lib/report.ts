@@ -1,0 +1,153 @@
+// Turns rows into the side-by-side table (stdout and markdown) and the JSON
+// record. Every figure is also shown as a ratio to its scenario's floor.
+import type { BenchConfig } from "./config.js";
+import type { MachineFacts } from "./machine.js";
+import type { Row } from "./types.js";
+
+export interface Goal {
+  name: string;
+  target: string;
+  measured: string;
+  /** null when a figure it needs is missing. */
+  met: boolean | null;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  durationSeconds: number;
+  command: string;
+  machine: MachineFacts;
+  config: Record<string, unknown>;
+  rows: Row[];
+  goals: Goal[];
+}
+
+const us = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "-" : v >= 10_000 ? `${(v / 1000).toFixed(1)} ms` : `${Math.round(v)} µs`);
+const rps = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "-" : v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(1));
+const ratio = (v: number | undefined, floor: number | undefined) =>
+  v === undefined || floor === undefined || !Number.isFinite(v) || !Number.isFinite(floor) || floor === 0 ? "-" : `${(v / floor).toFixed(v / floor >= 10 ? 1 : 2)}x`;
+
+export const FLOOR_ID: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "mlp-floor" };
+
+interface Cells {
+  header: string[];
+  lines: string[][];
+}
+
+function cells(rows: Row[], scenario: Row["scenario"]): Cells {
+  const mine = rows.filter((r) => r.scenario === scenario);
+  const floor = mine.find((r) => r.id === FLOOR_ID[scenario]);
+  const n = mine.find((r) => r.throughput)?.throughput?.concurrency;
+  const header = ["row", "p50 c=1", "p99 c=1", "p50 ×floor", `req/s c=${n ?? "N"}`, "req/s ×floor", `p99 c=${n ?? "N"}`, "tool c=1 | tool c=N", "notes"];
+  const lines = mine.map((r) => [
+    r.reference ? `${r.label} (ref)` : r.label,
+    us(r.latency?.summary.p50Us),
+    us(r.latency?.summary.p99Us),
+    r.id === floor?.id ? "1x" : ratio(r.latency?.summary.p50Us, floor?.latency?.summary.p50Us),
+    rps(r.throughput?.rps),
+    r.id === floor?.id ? "1x" : ratio(r.throughput?.rps, floor?.throughput?.rps),
+    us(r.throughput?.p99Us),
+    [r.latency?.tool ?? "-", r.throughput?.tool ?? "-"].join(" | "),
+    [r.skipped ? `skipped: ${r.skipped}` : "", ...(r.notes ?? [])].filter(Boolean).join("; "),
+  ]);
+  return { header, lines };
+}
+
+const SCENARIO_TITLE: Record<Row["scenario"], string> = {
+  iris: "iris (3 rows per request)",
+  "mlp-wide": "mlp-wide (1 row per request), dynamic batching on vs off",
+};
+
+export function textTable(report: BenchReport): string {
+  const out: string[] = [];
+  for (const scenario of ["iris", "mlp-wide"] as const) {
+    const { header, lines } = cells(report.rows, scenario);
+    if (lines.length === 0) continue;
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+    const right = new Set([1, 2, 3, 4, 5, 6]);
+    const fmt = (l: string[]) => l.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+    out.push(`== ${SCENARIO_TITLE[scenario]}`, fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(fmt), "");
+  }
+  const ceiling = edgeVsCeiling(report.rows);
+  if (ceiling.length) out.push("== edge vs bare Worker ceiling", ...ceiling, "");
+  out.push("== goals");
+  for (const g of report.goals) out.push(`${g.met === null ? "n/a " : g.met ? "MET " : "MISS"}  ${g.name}: target ${g.target}; measured ${g.measured}`);
+  const m = report.machine;
+  out.push("", `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, node ${m.node}; load average at start ${m.loadAverageAtStart.join(" ")}`);
+  out.push(`took ${report.durationSeconds.toFixed(0)} s`);
+  return out.join("\n");
+}
+
+export function markdown(report: BenchReport): string {
+  const esc = (s: string) => s.replace(/\|/g, "\\|");
+  const out = [`# Bench results`, "", `Run ${report.startedAt} with \`${report.command}\` (${report.durationSeconds.toFixed(0)} s).`, ""];
+  for (const scenario of ["iris", "mlp-wide"] as const) {
+    const { header, lines } = cells(report.rows, scenario);
+    if (lines.length === 0) continue;
+    out.push(`## ${SCENARIO_TITLE[scenario]}`, "", `| ${header.map(esc).join(" | ")} |`, `|${header.map((_, i) => (i >= 1 && i <= 6 ? "---:" : "---")).join("|")}|`);
+    for (const l of lines) out.push(`| ${l.map(esc).join(" | ")} |`);
+    out.push("");
+  }
+  const ceiling = edgeVsCeiling(report.rows);
+  if (ceiling.length) out.push("## Edge vs bare Worker ceiling", "", ...ceiling.map((l) => `- ${l}`), "");
+  out.push("## Goals", "", "| goal | target | measured | met |", "|---|---|---|---|");
+  for (const g of report.goals) out.push(`| ${esc(g.name)} | ${esc(g.target)} | ${esc(g.measured)} | ${g.met === null ? "n/a" : g.met ? "yes" : "no"} |`);
+  const m = report.machine;
+  out.push("", "## Machine", "", `- CPU: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB`, `- OS: ${m.os}`, `- Node: ${m.node}`, `- Load average at start: ${m.loadAverageAtStart.join(" ")}`);
+  for (const [k, v] of Object.entries(m.versions)) out.push(`- ${k}: ${v}`);
+  out.push("");
+  return out.join("\n");
+}
+
+export function goals(rows: Row[]): Goal[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const out: Goal[] = [];
+  const floor = byId.get("floor")?.latency?.summary.p50Us;
+  for (const id of ["worker-connect", "worker-connect-node", "worker-grpc"]) {
+    const row = byId.get(id);
+    if (!row) continue;
+    const p50 = row.latency?.summary.p50Us;
+    const hop = p50 !== undefined && floor !== undefined ? p50 - floor : undefined;
+    out.push({
+      name: `worker hop p50 over session.run (${row.label})`,
+      target: "<= 250 µs",
+      measured: hop === undefined || !Number.isFinite(hop) ? "missing figure" : `${Math.round(hop)} µs (${Math.round(p50!)} - ${Math.round(floor!)})`,
+      met: hop === undefined || !Number.isFinite(hop) ? null : hop <= 250,
+    });
+  }
+  const on = byId.get("batching-on")?.throughput;
+  const off = byId.get("batching-off")?.throughput;
+  if (byId.has("batching-on") || byId.has("batching-off")) {
+    const have = on && off && on.rps > 0 && off.rps > 0;
+    out.push({
+      name: "dynamic batching throughput (mlp-wide, on / off)",
+      target: ">= 3x",
+      measured: have ? `${(on.rps / off.rps).toFixed(2)}x (${Math.round(on.rps)} vs ${Math.round(off.rps)} req/s)` : "missing figure",
+      met: have ? on.rps / off.rps >= 3 : null,
+    });
+    out.push({
+      name: "dynamic batching p99 (mlp-wide, on vs off)",
+      target: "on <= off",
+      measured: have ? `${us(on.p99Us)} vs ${us(off.p99Us)}` : "missing figure",
+      met: have ? on.p99Us <= off.p99Us : null,
+    });
+  }
+  return out;
+}
+
+/** How far each edge row is from the bare-Worker ceiling (same runtime, same tool). */
+export function edgeVsCeiling(rows: Row[]): string[] {
+  const bare = rows.find((r) => r.id === "bare");
+  if (!bare?.latency && !bare?.throughput) return [];
+  return rows
+    .filter((r) => r.id === "edge-rest" || r.id === "edge-connect")
+    .map((r) => {
+      const dp50 = r.latency && bare.latency ? `p50 +${Math.round(r.latency.summary.p50Us - bare.latency.summary.p50Us)} µs` : "p50 -";
+      return `${r.label}: ${dp50}, req/s ${ratio(r.throughput?.rps, bare.throughput?.rps)} of the bare Worker`;
+    });
+}
+
+export function configRecord(config: BenchConfig): Record<string, unknown> {
+  // Names only: these may carry secrets (tokens, API keys) that must not land in a results file.
+  return { ...config, edgeVars: Object.keys(config.edgeVars), edgeHeaders: Object.keys(config.edgeHeaders), only: config.only ? [...config.only] : null };
+}

@@ -1,0 +1,36 @@
+// Shapes of the figures every target returns and the report consumes.
+import type { LatencySummary } from "./stats.js";
+
+export interface LatencyResult {
+  /** What generated the load and timed it, e.g. "h2load -c1 -m1" or "connect-node client". */
+  tool: string;
+  summary: LatencySummary;
+  errors: number;
+}
+
+export interface ThroughputResult {
+  tool: string;
+  concurrency: number;
+  /** Measured seconds (warm-up excluded). */
+  seconds: number;
+  /** Successful requests in the measured window. */
+  requests: number;
+  errors: number;
+  rps: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+export interface Row {
+  scenario: "iris" | "mlp-wide";
+  id: string;
+  /** Human label for the table. */
+  label: string;
+  /** Reference rows (e.g. wrangler dev) are shown but never used for goals. */
+  reference?: boolean;
+  latency?: LatencyResult;
+  throughput?: ThroughputResult;
+  /** Why the row (or a half of it) has no figure. */
+  skipped?: string;
+  notes?: string[];
+}
