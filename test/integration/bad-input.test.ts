@@ -3,7 +3,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { edgeClient, restCall } from "../support/clients.js";
+import { codeOf, edgeClient, restCall } from "../support/clients.js";
 import { startEdge, type EdgeHandle } from "../support/edge-runtime.js";
 import { IRIS_ROWS, irisRequest, irisRestBody } from "../support/iris.js";
 import { startWorker, type WorkerHandle } from "../support/worker-process.js";
@@ -76,14 +76,6 @@ describe("REST rejects bad input with a 4xx and a message that says what to fix"
 });
 
 describe("Connect rejects bad input with the right code", () => {
-  async function codeOf(promise: Promise<unknown>): Promise<Code | "ok"> {
-    try {
-      await promise;
-      return "ok";
-    } catch (error) {
-      return ConnectError.from(error).code;
-    }
-  }
 
   it("malformed protobuf → invalid_argument (not internal)", async () => {
     const response = await fetch(`${edge.url}/inference.GRPCInferenceService/ModelInfer`, {

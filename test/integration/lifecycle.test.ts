@@ -1,10 +1,10 @@
 // Pins down the worker's behaviour over time with a deliberately slow model:
 // deadlines, cancellation, a bounded queue, and a graceful drain on SIGTERM.
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { afterAll, describe, expect, it } from "vitest";
 import { ModelInferRequestSchema } from "../../gen/inference/grpc_service_pb.js";
-import { workerClient } from "../support/clients.js";
+import { codeOf, workerClient } from "../support/clients.js";
 import { FIXTURE_MODELS } from "../support/paths.js";
 import { startWorker, type WorkerHandle } from "../support/worker-process.js";
 
@@ -25,14 +25,6 @@ const slowRequest = (value = 1) =>
     inputs: [{ name: "x", datatype: "FP32", shape: [1n, 8n], contents: { fp32Contents: Array(8).fill(value) } }],
   });
 
-async function codeOf(promise: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 describe("deadlines, cancellation and a bounded queue", () => {
   it("a deadline shorter than the run gives deadline_exceeded", async () => {

@@ -1,7 +1,7 @@
 // Clients for every protocol the gateway speaks, built from off-the-shelf
 // libraries: connect-node transports (Connect JSON/binary, gRPC-Web, gRPC)
 // and @grpc/grpc-js with @grpc/proto-loader (what a Triton user would use).
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client, type Code, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
@@ -87,4 +87,14 @@ export async function restCall(
     json = undefined;
   }
   return { status: response.status, headers: response.headers, json, text };
+}
+
+/** Settles a call to "ok" or its Connect code, so tests can compare outcomes. */
+export async function codeOf(promise: Promise<unknown>): Promise<Code | "ok"> {
+  try {
+    await promise;
+    return "ok";
+  } catch (error) {
+    return ConnectError.from(error).code;
+  }
 }
