@@ -1,12 +1,20 @@
 // `npm start`: the whole local stack on defaults, with readable prefixed logs
 // and a clean shutdown on Ctrl-C. Builds the model repository if needed,
-// starts the GPU worker(s) (CPU here), then the edge under `wrangler dev`.
+// starts the GPU worker(s) (CPU here), Redis (a redis-server child if nothing
+// answers at REDIS_URL) behind our Upstash REST bridge, then the edge under
+// `wrangler dev`.
 //
 // Environment (all optional): EDGE_HOST, EDGE_PORT (8787), WORKER_HOST,
 // WORKER_PORT (8001, first worker; more use the following ports), WORKERS (1),
-// MODEL_REPOSITORY (./models), plus anything gpu-worker/config.ts reads.
+// MODEL_REPOSITORY (./models), REDIS_URL (redis://127.0.0.1:6379),
+// BRIDGE_PORT (8079), plus anything gpu-worker/config.ts reads. With
+// UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN set, the edge uses that
+// (hosted) Upstash instead and no local Redis or bridge is started.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { redisAddress, redisAnswers, startRedisServer } from "./local-redis.js";
+import { startBridge, type Bridge } from "./upstash-bridge/server.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const env = process.env;
@@ -15,8 +23,13 @@ const edgePort = Number(env.EDGE_PORT ?? 8787);
 const workerHost = env.WORKER_HOST ?? "127.0.0.1";
 const firstWorkerPort = Number(env.WORKER_PORT ?? 8001);
 const workerCount = Number(env.WORKERS ?? 1);
+const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const bridgePort = Number(env.BRIDGE_PORT ?? 8079);
+const hostedUpstash = env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN
+  ? { url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN }
+  : null;
 
-for (const [name, value] of Object.entries({ EDGE_PORT: edgePort, WORKER_PORT: firstWorkerPort, WORKERS: workerCount })) {
+for (const [name, value] of Object.entries({ EDGE_PORT: edgePort, WORKER_PORT: firstWorkerPort, WORKERS: workerCount, BRIDGE_PORT: bridgePort })) {
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
     console.error(`[start] ${name} must be a positive integer port/count, got ${JSON.stringify(env[name])}`);
     process.exit(2);
@@ -24,7 +37,19 @@ for (const [name, value] of Object.entries({ EDGE_PORT: edgePort, WORKER_PORT: f
 }
 
 const children: ChildProcess[] = [];
+let bridge: Bridge | undefined;
 let stopping = false;
+
+/** Any child dying on its own takes the whole stack down (loudly). */
+function watch(name: string, child: ChildProcess): void {
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`[start] ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack`);
+      void shutdown(1);
+    }
+  });
+  children.push(child);
+}
 
 function run(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
   const child = spawn(command, args, {
@@ -41,13 +66,7 @@ function run(name: string, command: string, args: string[], extraEnv: Record<str
       .join("");
   child.stdout!.on("data", (chunk: Buffer) => process.stdout.write(prefix(chunk)));
   child.stderr!.on("data", (chunk: Buffer) => process.stderr.write(prefix(chunk)));
-  child.on("exit", (code, signal) => {
-    if (!stopping) {
-      console.error(`[start] ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack`);
-      void shutdown(1);
-    }
-  });
-  children.push(child);
+  watch(name, child);
   return child;
 }
 
@@ -75,7 +94,7 @@ async function shutdown(code: number): Promise<void> {
       c.kill("SIGTERM");
       setTimeout(() => c.kill("SIGKILL"), 35_000).unref();
     }));
-  await Promise.all(exits);
+  await Promise.all([...exits, bridge?.close()]);
   process.exit(code);
 }
 
@@ -98,6 +117,10 @@ async function main(): Promise<void> {
   }
   await Promise.all(workerUrls.map((url, i) => waitReady(`worker ${i + 1}`, `${url}/v2/health/ready`)));
 
+  const upstash = hostedUpstash ?? (await startLocalRedis());
+  if (stopping) return;
+  console.log("[start] anonymous access is ON under the 'development' plan (local stack only)");
+
   run("edge", process.execPath, [
     "node_modules/wrangler/bin/wrangler.js",
     "dev",
@@ -105,6 +128,9 @@ async function main(): Promise<void> {
     "--port", String(edgePort),
     "--var", `WORKER_URLS:${workerUrls.join(",")}`,
     "--var", "ENVIRONMENT:development",
+    "--var", `UPSTASH_REDIS_REST_URL:${upstash.url}`,
+    "--var", `UPSTASH_REDIS_REST_TOKEN:${upstash.token}`,
+    "--var", "AUTH_ANONYMOUS_PLAN:development",
     "--show-interactive-dev-session=false",
   ]);
   const edgeUrl = `http://${edgeHost}:${edgePort}`;
@@ -114,11 +140,40 @@ async function main(): Promise<void> {
 [start] ready
   edge    ${edgeUrl}   (REST /v2/..., Connect and gRPC-Web /inference.GRPCInferenceService/...)
   workers ${workerUrls.join(", ")}   (Connect, gRPC, gRPC-Web over h2c or HTTP/1.1; /metrics)
+  redis   ${hostedUpstash ? `hosted Upstash ${hostedUpstash.url}` : `${upstash.url} (Upstash REST bridge) -> ${redisUrl}`}
   try:    curl ${edgeUrl}/v2/models/iris
           curl -X POST ${edgeUrl}/v2/models/iris/infer -H 'content-type: application/json' \\
             -d '{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}'
   Ctrl-C stops everything.
 `);
+}
+
+/**
+ * Uses the Redis at REDIS_URL, starting a redis-server child on its port when
+ * nothing answers there (loopback only), and puts the Upstash REST bridge in
+ * front with a fresh random token, so nothing else on this machine can use
+ * the bridge by guessing.
+ */
+async function startLocalRedis(): Promise<{ url: string; token: string }> {
+  const { host, port } = redisAddress(redisUrl);
+  if (await redisAnswers(host, port)) {
+    console.log(`[start] using the Redis already answering at ${redisUrl}`);
+  } else if (host === "127.0.0.1" || host === "localhost" || host === "::1") {
+    console.log(`[start] nothing answers at ${redisUrl}; starting redis-server on 127.0.0.1:${port} (no persistence)`);
+    const redis = await startRedisServer(port);
+    watch("redis", redis.process);
+  } else {
+    throw new Error(`no Redis answers at ${redisUrl} (set REDIS_URL to a reachable Redis, or leave it local)`);
+  }
+  const token = randomBytes(24).toString("base64url");
+  bridge = await startBridge({
+    redisUrl,
+    token,
+    port: bridgePort,
+    host: "127.0.0.1",
+    log: (line) => console.error(`[bridge] ${line}`),
+  });
+  return { url: bridge.url, token };
 }
 
 main().catch((error: Error) => {

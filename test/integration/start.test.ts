@@ -10,10 +10,10 @@ import { freePort, waitFor } from "../support/ports.js";
 
 describe("npm start", () => {
   it("runs the stack on the given ports, serves REST and Connect, and stops on SIGINT", async () => {
-    const [edgePort, workerPort] = [await freePort(), await freePort()];
+    const [edgePort, workerPort, bridgePort] = [await freePort(), await freePort(), await freePort()];
     const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
       cwd: ROOT,
-      env: { ...process.env, EDGE_PORT: String(edgePort), WORKER_PORT: String(workerPort) },
+      env: { ...process.env, EDGE_PORT: String(edgePort), WORKER_PORT: String(workerPort), BRIDGE_PORT: String(bridgePort) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -25,6 +25,8 @@ describe("npm start", () => {
       expect(output).toContain(`http://127.0.0.1:${edgePort}`);
       expect(output).toContain(`http://127.0.0.1:${workerPort}`);
       expect(output).toMatch(/WARNING.*CPU/);
+      expect(output).toContain("anonymous access is ON under the 'development' plan (local stack only)");
+      expect(output).toContain(`http://127.0.0.1:${bridgePort} (Upstash REST bridge)`);
 
       const rest = await restCall(`http://127.0.0.1:${edgePort}/v2/models/iris/infer`, irisRestBody());
       expect(rest.status, rest.text).toBe(200);
@@ -42,5 +44,6 @@ describe("npm start", () => {
     }
     await expect(fetch(`http://127.0.0.1:${workerPort}/v2/health/live`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${edgePort}/v2/health/live`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${bridgePort}/`)).rejects.toThrow();
   }, 150_000);
 });
