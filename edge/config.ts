@@ -4,6 +4,11 @@
 import { ConfigError } from "./config-error.js";
 import type { Env } from "./env.js";
 import { parseRedisConfig, type RedisConfig } from "./redis/config.js";
+import { parseAuthConfig, type AuthConfig } from "./auth/config.js";
+import { parsePlans, type Plans } from "./plans/plans.js";
+import { parseRateLimitConfig, type RateLimitConfig } from "./rate-limit/config.js";
+import { parseCacheConfig, type CacheConfig } from "./cache/config.js";
+import { parseGraphqlConfig } from "./graphql/config.js";
 
 export interface EdgeConfig {
   readonly workerUrls: readonly string[];
@@ -17,6 +22,11 @@ export interface EdgeConfig {
   readonly environment: "development" | "production";
   /** null: no Redis configured (API keys, rate limits and the L2 cache are off). */
   readonly redis: RedisConfig | null;
+  readonly plans: Plans;
+  readonly auth: AuthConfig;
+  readonly rateLimit: RateLimitConfig;
+  readonly cache: CacheConfig;
+  readonly graphql: import("./graphql/config.js").GraphqlConfig;
 }
 
 export { ConfigError };
@@ -39,6 +49,11 @@ export function parseConfig(env: Env): EdgeConfig {
     upstreamAttempts: parseInteger("UPSTREAM_ATTEMPTS", env.UPSTREAM_ATTEMPTS, DEFAULTS.upstreamAttempts, 1, 10),
     environment: parseEnvironment(env.ENVIRONMENT),
     redis: parseRedisConfig(env),
+    plans: parsePlans(env.PLANS),
+    auth: parseAuthConfig(env),
+    rateLimit: parseRateLimitConfig(env),
+    cache: parseCacheConfig(env),
+    graphql: parseGraphqlConfig(env),
   });
 }
 

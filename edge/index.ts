@@ -3,11 +3,12 @@
 //   2. runtime lookup (config parsed once per isolate; a bad config fails here);
 //   3. CORS, so even rejected requests carry CORS headers a browser can read;
 //   4. body limit, before any adapter reads a body;
-//   5. adapters: Connect/gRPC-Web under /inference.GRPCInferenceService/*, REST under /v2.
+//   5. adapters: Connect/gRPC-Web under /inference.GRPCInferenceService/*, GraphQL at /graphql, REST under /v2.
 import { Code } from "@connectrpc/connect";
 import { Hono } from "hono";
 import { CONNECT_PREFIX } from "./connect/handler.js";
 import { toConnectResponse } from "./connect/error-response.js";
+import { GRAPHQL_PATH } from "./graphql/handler.js";
 import { GatewayError, isUnexpected, toGatewayError, toRestResponse } from "./errors.js";
 import { requestScope } from "./http/request-scope.js";
 import type { AppEnv } from "./http/types.js";
@@ -31,6 +32,7 @@ export function createApp(options: RuntimeOptions = {}): Hono<AppEnv> {
   app.use((c, next) => c.var.runtime.bodyLimit(c, next));
 
   app.all(`${CONNECT_PREFIX}*`, (c) => c.var.runtime.connect(c.req.raw, c.var.scope));
+  app.all(GRAPHQL_PATH, (c) => c.var.runtime.graphql(c.req.raw, c.var.scope));
   app.route("/", restRoutes());
 
   app.notFound((c) =>

@@ -4,16 +4,17 @@
 import type { MiddlewareHandler } from "hono";
 import { getConfig, type EdgeConfig } from "./config.js";
 import { createConnectHandler, type ConnectHandler } from "./connect/handler.js";
+import { createGraphqlHandler, type GraphqlHandler } from "./graphql/handler.js";
 import type { Env } from "./env.js";
 import { createBodyLimit } from "./http/body-limit.js";
 import { createCors } from "./http/cors.js";
 import type { AppEnv } from "./http/types.js";
 import { createPipeline, type Pipeline } from "./pipeline/index.js";
 import { createUpstream, type UpstreamOptions } from "./upstream/client.js";
-import { anonymousOnly } from "./auth/anonymous.js";
-import { noCache } from "./cache/bypass.js";
+import { createEdgeAuthenticator } from "./auth/index.js";
+import { createInferenceCache } from "./cache/index.js";
 import { createCatalogue } from "./catalogue/catalogue.js";
-import { unlimited } from "./rate-limit/unlimited.js";
+import { createEdgeRateLimiter } from "./rate-limit/index.js";
 
 /** How long model facts (resolved version, cost, cacheability) are reused. */
 const CATALOGUE_TTL_MS = 5_000;
@@ -22,6 +23,7 @@ export interface Runtime {
   readonly config: EdgeConfig;
   readonly pipeline: Pipeline;
   readonly connect: ConnectHandler;
+  readonly graphql: GraphqlHandler;
   readonly cors: MiddlewareHandler<AppEnv>;
   readonly bodyLimit: MiddlewareHandler<AppEnv>;
 }
@@ -37,15 +39,16 @@ export function runtimeFor(options: RuntimeOptions = {}): (env: Env) => Runtime 
       const config = getConfig(env);
       const upstream = createUpstream(config, options);
       const pipeline = createPipeline(config, upstream, {
-        auth: anonymousOnly(),
-        rateLimit: unlimited(),
+        auth: createEdgeAuthenticator(config),
+        rateLimit: createEdgeRateLimiter(config),
         catalogue: createCatalogue(upstream, { ttlMs: CATALOGUE_TTL_MS }),
-        cache: noCache(),
+        cache: createInferenceCache(config),
       });
       runtime = {
         config,
         pipeline,
         connect: createConnectHandler(pipeline, config),
+        graphql: createGraphqlHandler(pipeline, config),
         cors: createCors(config),
         bodyLimit: createBodyLimit(config),
       };

@@ -78,6 +78,11 @@ export function inferenceService(
         cache_public: boolParam(config.cache.public),
       };
       if (config.cache.ttlS !== null) parameters.cache_ttl_s = int64Param(config.cache.ttlS);
+      // TensorMetadata has no parameters in OIP, so class names ride along at
+      // model level, one JSON string per labelled output (docs/CONTRACTS.md).
+      for (const output of config.outputs) {
+        if (output.labels !== undefined) parameters[`labels:${output.name}`] = stringParam(JSON.stringify(output.labels));
+      }
       return {
         name: config.name,
         versions: repository.versions(config.name),

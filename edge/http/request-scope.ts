@@ -22,7 +22,7 @@ export function requestScope(): MiddlewareHandler<AppEnv> {
     };
     c.set("scope", scope);
     await next();
-    const timing = scope.timings.map((t) => `${t.name};dur=${t.durationMs}`);
+    const timing = scope.timings.map((t) => `${t.name};dur=${t.durationMs}${t.description ? `;desc="${t.description}"` : ""}`);
     timing.push(`edge;dur=${Date.now() - started}`);
     setHeader(c.res, "x-request-id", scope.requestId);
     scope.responseHeaders.forEach((value, name) => setHeader(c.res, name, value));

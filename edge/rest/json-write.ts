@@ -31,16 +31,7 @@ const utf8 = new TextDecoder();
 /** The OIP v2 JSON inference response, data flattened row-major. */
 export function inferResponseToJson(response: ModelInferResponse): string {
   const outputs = response.outputs.map((output, index) => {
-    const label = `output "${output.name}"`;
-    if (!isDatatype(output.datatype)) throw badUpstream(`${label} has unknown datatype "${output.datatype}"`);
-    const count = elementCount(output.shape);
-    if (count instanceof Error) throw badUpstream(`${label}: ${count.message}`);
-    const raw = response.rawOutputContents[index];
-    const values =
-      raw !== undefined && response.rawOutputContents.length > 0
-        ? decodeRaw(output.datatype, raw, count)
-        : decodeContents(output.datatype, output.contents, count);
-    if (values instanceof Error) throw badUpstream(`${label}: ${values.message}`);
+    const values = outputValues(response, index);
     const parameters = parametersToJson(output.parameters);
     return (
       `{"name":${JSON.stringify(output.name)},"datatype":${JSON.stringify(output.datatype)},` +
@@ -56,6 +47,26 @@ export function inferResponseToJson(response: ModelInferResponse): string {
     (parameters ? `,"parameters":${parameters}` : "") +
     `,"outputs":[${outputs.join(",")}]}`
   );
+}
+
+/**
+ * The elements of output `index`, from `raw_output_contents` or typed
+ * `contents`; an inconsistent tensor is the worker's fault (`internal`).
+ * Shared with the GraphQL adapter.
+ */
+export function outputValues(response: ModelInferResponse, index: number): TensorValues {
+  const output = response.outputs[index]!;
+  const label = `output "${output.name}"`;
+  if (!isDatatype(output.datatype)) throw badUpstream(`${label} has unknown datatype "${output.datatype}"`);
+  const count = elementCount(output.shape);
+  if (count instanceof Error) throw badUpstream(`${label}: ${count.message}`);
+  const raw = response.rawOutputContents[index];
+  const values =
+    raw !== undefined && response.rawOutputContents.length > 0
+      ? decodeRaw(output.datatype, raw, count)
+      : decodeContents(output.datatype, output.contents, count);
+  if (values instanceof Error) throw badUpstream(`${label}: ${values.message}`);
+  return values;
 }
 
 /** Elements as comma-separated JSON values. */

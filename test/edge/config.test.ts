@@ -15,6 +15,11 @@ describe("parseConfig", () => {
       upstreamAttempts: 3,
       environment: "production",
       redis: null,
+      cache: { enabled: true, defaultTtlS: 300, maxEntryBytes: 1048576 },
+      plans: expect.any(Map),
+      auth: { anonymousPlan: null, apiKeyCacheTtlMs: 30_000, jwt: null },
+      rateLimit: { failureMode: "open", penaltyBaseS: 1, penaltyMaxS: 60, penaltyDecayS: 120 },
+      graphql: expect.any(Object),
     });
   });
 

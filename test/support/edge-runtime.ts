@@ -29,7 +29,10 @@ export async function startEdge(vars: Record<string, string>): Promise<EdgeHandl
     modules: true,
     scriptPath: EDGE_BUNDLE,
     compatibilityDate: compatibilityDate(),
-    bindings: { ...wranglerVars(), ...vars },
+    // Anonymous access (off in wrangler.toml, as deployed) on under the
+    // development plan, as `npm start` runs it, so tests without credentials
+    // work; auth tests pass AUTH_ANONYMOUS_PLAN: "" to turn it off.
+    bindings: { ...wranglerVars(), AUTH_ANONYMOUS_PLAN: "development", ...vars },
     host: "127.0.0.1",
     port: 0,
   });

@@ -10,7 +10,8 @@ const BASE = "http://edge.test";
 function setup(vars: Record<string, string> = {}, impl = echoImpl) {
   const workers = fakeWorkers({ "http://w1": impl });
   const app = createApp({ fetch: workers.fetch });
-  const env = { WORKER_URLS: "http://w1", ...vars };
+  // Anonymous access (off by default) stands in for credentials; auth has its own tests.
+  const env = { WORKER_URLS: "http://w1", AUTH_ANONYMOUS_PLAN: "development", ...vars };
   const edgeFetch = ((input: string | URL | Request, init?: RequestInit) => app.fetch(new Request(input, init), env)) as typeof fetch;
   const client = (protocol: "connect-binary" | "connect-json" | "grpc-web") =>
     createClient(

@@ -5,7 +5,8 @@ import { echoImpl, fakeWorkers } from "../support/fake-worker.js";
 
 function setup(workers = fakeWorkers({ "http://w1": echoImpl }), vars: Record<string, string> = {}) {
   const app = createApp({ fetch: workers.fetch });
-  const env = { WORKER_URLS: "http://w1", CORS_ORIGINS: "https://app.example", ...vars };
+  // Anonymous access (off by default) stands in for credentials; auth has its own tests.
+  const env = { WORKER_URLS: "http://w1", CORS_ORIGINS: "https://app.example", AUTH_ANONYMOUS_PLAN: "development", ...vars };
   const call = (path: string, init?: RequestInit) => app.request(path, init, env);
   const post = (path: string, body: unknown) =>
     call(path, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
