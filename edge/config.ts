@@ -1,7 +1,7 @@
 // Parses and validates the Worker's bindings once per isolate into a typed,
 // frozen config. A bad value is an operator error: every request then gets a
 // 500 naming the variable, and the problem is logged once, not per request.
-import { ConfigError } from "./config-error.js";
+import { ConfigError, parseInteger } from "./config-error.js";
 import type { Env } from "./env.js";
 import { parseRedisConfig, type RedisConfig } from "./redis/config.js";
 import { parseAuthConfig, type AuthConfig } from "./auth/config.js";
@@ -129,15 +129,6 @@ function parseOrigins(value: string | undefined): "*" | readonly string[] {
   return Object.freeze(items.map((item) => item.replace(/\/$/, "")));
 }
 
-function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined || value.trim() === "") return fallback;
-  const text = value.trim();
-  const parsed = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${value}"`);
-  }
-  return parsed;
-}
 
 function parseEnvironment(value: string | undefined): "development" | "production" {
   const text = (value ?? "").trim() || "production";

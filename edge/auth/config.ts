@@ -2,7 +2,7 @@
 // config. Every check that can be made at start is made here (plan names
 // exist, algorithms have key material, the HS256 secret is long enough), so
 // a misconfigured edge fails loudly instead of refusing tokens one by one.
-import { ConfigError } from "../config-error.js";
+import { ConfigError, parseInteger } from "../config-error.js";
 import type { Env } from "../env.js";
 import { parsePlans, requirePlan } from "../plans/plans.js";
 
@@ -49,7 +49,7 @@ export function parseAuthConfig(env: Env): AuthConfig {
   if (jwt?.defaultPlan) requirePlan(plans, jwt.defaultPlan, "JWT_DEFAULT_PLAN");
   return Object.freeze({
     anonymousPlan: anonymous === "" ? null : anonymous,
-    apiKeyCacheTtlMs: integer("API_KEY_CACHE_TTL_MS", env.API_KEY_CACHE_TTL_MS, AUTH_DEFAULTS.apiKeyCacheTtlMs, 0, 3_600_000),
+    apiKeyCacheTtlMs: parseInteger("API_KEY_CACHE_TTL_MS", env.API_KEY_CACHE_TTL_MS, AUTH_DEFAULTS.apiKeyCacheTtlMs, 0, 3_600_000),
     jwt,
   });
 }
@@ -115,16 +115,7 @@ function parseJwtConfig(env: Env): JwtConfig | null {
     tenantClaim: claim("JWT_TENANT_CLAIM", AUTH_DEFAULTS.tenantClaim),
     planClaim: claim("JWT_PLAN_CLAIM", AUTH_DEFAULTS.planClaim),
     defaultPlan: env.JWT_DEFAULT_PLAN?.trim() || null,
-    clockToleranceS: integer("JWT_CLOCK_TOLERANCE_S", env.JWT_CLOCK_TOLERANCE_S, AUTH_DEFAULTS.clockToleranceS, 0, 600),
+    clockToleranceS: parseInteger("JWT_CLOCK_TOLERANCE_S", env.JWT_CLOCK_TOLERANCE_S, AUTH_DEFAULTS.clockToleranceS, 0, 600),
   });
 }
 
-export function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined || value.trim() === "") return fallback;
-  const text = value.trim();
-  const parsed = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${value}"`);
-  }
-  return parsed;
-}

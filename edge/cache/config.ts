@@ -1,6 +1,6 @@
 // Cache settings (CACHE_*), parsed once per isolate with the rest of the
 // config. Redis for the L2 tier comes from the shared `config.redis`.
-import { ConfigError } from "../config-error.js";
+import { ConfigError, parseInteger } from "../config-error.js";
 import type { Env } from "../env.js";
 
 export interface CacheConfig {
@@ -38,12 +38,3 @@ function parseBool(name: string, value: string | undefined, fallback: boolean): 
   throw new ConfigError(`${name} must be true or false, got "${value}"`);
 }
 
-function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined || value.trim() === "") return fallback;
-  const text = value.trim();
-  const parsed = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${value}"`);
-  }
-  return parsed;
-}

@@ -10,6 +10,8 @@ export const ALLOWED_HEADERS = [...connectCors.allowedHeaders, "authorization", 
 export const EXPOSED_HEADERS = [
   ...connectCors.exposedHeaders,
   "x-cache",
+  "cache-status",
+  "www-authenticate",
   "server-timing",
   "retry-after",
   "ratelimit",

@@ -1,8 +1,7 @@
 // Rate-limit settings beyond the plans themselves: what to do when Redis
 // cannot answer, and the progressive penalty for callers that keep hitting
 // their limit.
-import { integer } from "../auth/config.js";
-import { ConfigError } from "../config-error.js";
+import { ConfigError, parseInteger } from "../config-error.js";
 import type { Env } from "../env.js";
 
 export interface RateLimitConfig {
@@ -23,11 +22,11 @@ export function parseRateLimitConfig(env: Env): RateLimitConfig {
   if (mode !== "open" && mode !== "closed") {
     throw new ConfigError(`RATE_LIMIT_FAILURE_MODE must be "open" or "closed", got "${env.RATE_LIMIT_FAILURE_MODE}"`);
   }
-  const penaltyBaseS = integer("RATE_LIMIT_PENALTY_BASE_S", env.RATE_LIMIT_PENALTY_BASE_S, RATE_LIMIT_DEFAULTS.penaltyBaseS, 0, 3600);
-  const penaltyMaxS = integer("RATE_LIMIT_PENALTY_MAX_S", env.RATE_LIMIT_PENALTY_MAX_S, RATE_LIMIT_DEFAULTS.penaltyMaxS, 0, 86_400);
+  const penaltyBaseS = parseInteger("RATE_LIMIT_PENALTY_BASE_S", env.RATE_LIMIT_PENALTY_BASE_S, RATE_LIMIT_DEFAULTS.penaltyBaseS, 0, 3600);
+  const penaltyMaxS = parseInteger("RATE_LIMIT_PENALTY_MAX_S", env.RATE_LIMIT_PENALTY_MAX_S, RATE_LIMIT_DEFAULTS.penaltyMaxS, 0, 86_400);
   if (penaltyBaseS > 0 && penaltyMaxS < penaltyBaseS) {
     throw new ConfigError(`RATE_LIMIT_PENALTY_MAX_S (${penaltyMaxS}) must be at least RATE_LIMIT_PENALTY_BASE_S (${penaltyBaseS})`);
   }
-  const penaltyDecayS = integer("RATE_LIMIT_PENALTY_DECAY_S", env.RATE_LIMIT_PENALTY_DECAY_S, RATE_LIMIT_DEFAULTS.penaltyDecayS, 1, 86_400);
+  const penaltyDecayS = parseInteger("RATE_LIMIT_PENALTY_DECAY_S", env.RATE_LIMIT_PENALTY_DECAY_S, RATE_LIMIT_DEFAULTS.penaltyDecayS, 1, 86_400);
   return Object.freeze({ failureMode: mode, penaltyBaseS, penaltyMaxS, penaltyDecayS });
 }
