@@ -41,14 +41,26 @@ function reported(code: string) {
 }
 
 // The token limit lives in the parser (no ValidationContext): it must throw
-// to stop parsing; this hook gives the thrown error its code and status.
-function useTokenLimitError(): YogaPlugin {
+// to stop parsing; this hook gives the thrown error its code. graphql-armor
+// parses with the CommonJS build of graphql (it `require`s it) while yoga
+// uses the ESM build, and the bundle keeps both: yoga would not recognise
+// that parser's syntax errors as GraphQL errors and answer 500. Re-creating
+// them with our (ESM) GraphQLError keeps them ordinary parse errors (400).
+function useParseErrors(): YogaPlugin {
   return {
     onParse() {
       return ({ result, replaceParseResult }) => {
-        if (isGraphQLError(result) && /token limit/i.test(result.message)) {
-          replaceParseResult(limitError(result, "MAX_TOKENS_EXCEEDED"));
-        }
+        if (!isGraphQLError(result)) return;
+        const tokens = /token limit/i.test(result.message);
+        replaceParseResult(
+          tokens
+            ? limitError(result, "MAX_TOKENS_EXCEEDED")
+            : new GraphQLError(result.message, {
+                source: result.source ?? null,
+                positions: result.positions ?? null,
+                extensions: result.extensions,
+              }),
+        );
       };
     },
   };
@@ -65,7 +77,7 @@ export function hardeningPlugins(config: GraphqlConfig): YogaPlugin[] {
       maxTokens: { n: config.maxTokens, exposeLimits: true },
       blockFieldSuggestion: { enabled: !config.introspection },
     }),
-    useTokenLimitError(),
+    useParseErrors(),
   ];
   if (!config.introspection) plugins.push(useDisableIntrospection());
   if (config.persistedOperations.size > 0) {

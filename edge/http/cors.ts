@@ -6,7 +6,15 @@ import { cors } from "hono/cors";
 import type { EdgeConfig } from "../config.js";
 import type { AppEnv } from "./types.js";
 
-export const ALLOWED_HEADERS = [...connectCors.allowedHeaders, "authorization", "x-api-key", "x-request-id", "cache-control"];
+export const ALLOWED_HEADERS = [
+  ...connectCors.allowedHeaders,
+  "authorization",
+  "x-api-key",
+  "x-request-id",
+  "cache-control",
+  // GraphQL GETs carry it to prove a preflight happened (CSRF prevention).
+  "graphql-require-preflight",
+];
 export const EXPOSED_HEADERS = [
   ...connectCors.exposedHeaders,
   "x-cache",

@@ -1,0 +1,164 @@
+// Unit tests of the GraphQL adapter in Node (yoga runs under Node 20 here),
+// against the in-process fake worker: config parsing, error codes,
+// coalescing (merge/split and the upstream call count), top(k).
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { ModelInferResponseSchema, type ModelInferRequest } from "../../../gen/inference/grpc_service_pb.js";
+import { ConfigError } from "../../../edge/config.js";
+import { createApp } from "../../../edge/index.js";
+import { GatewayError } from "../../../edge/errors.js";
+import { merge, split } from "../../../edge/graphql/coalesce.js";
+import { parseGraphqlConfig } from "../../../edge/graphql/config.js";
+import { codeName, toGraphQLError } from "../../../edge/graphql/errors.js";
+import { detachedScope } from "../../../edge/pipeline/context.js";
+import { inferRequestFromArgs } from "../../../edge/graphql/tensors.js";
+import { echoImpl, fakeWorkers } from "../support/fake-worker.js";
+
+function setup(impl = echoImpl, vars: Record<string, string> = {}) {
+  const workers = fakeWorkers({ "http://w1": impl });
+  const app = createApp({ fetch: workers.fetch });
+  const env = { WORKER_URLS: "http://w1", AUTH_ANONYMOUS_PLAN: "development", ...vars };
+  const post = async (body: unknown) => {
+    const res = await app.request(
+      "/graphql",
+      { method: "POST", headers: { "content-type": "application/json", accept: "application/graphql-response+json" }, body: JSON.stringify(body) },
+      env,
+    );
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  return { post, workers };
+}
+
+const infers = (calls: { url: string }[]) => calls.filter((c) => c.url.endsWith("/ModelInfer")).length;
+
+describe("GraphQL config", () => {
+  it("has production defaults; development turns introspection on", () => {
+    const prod = parseGraphqlConfig({});
+    expect(prod).toMatchObject({ maxDepth: 10, maxCost: 5000, maxAliases: 20, maxDirectives: 20, maxTokens: 2000, maxBatch: 10, introspection: false, persistedOnly: false, minIntervalMs: 500 });
+    expect(parseGraphqlConfig({ ENVIRONMENT: "development" }).introspection).toBe(true);
+    expect(parseGraphqlConfig({ ENVIRONMENT: "development", GRAPHQL_INTROSPECTION: "false" }).introspection).toBe(false);
+  });
+
+  it("validates the persisted-operation allow-list", () => {
+    const hash = "a".repeat(64);
+    expect(parseGraphqlConfig({ GRAPHQL_PERSISTED_OPERATIONS: JSON.stringify({ [hash]: "{ health { live } }" }) }).persistedOperations.get(hash)).toBe("{ health { live } }");
+    expect(() => parseGraphqlConfig({ GRAPHQL_PERSISTED_ONLY: "true" })).toThrow(ConfigError);
+    expect(() => parseGraphqlConfig({ GRAPHQL_PERSISTED_OPERATIONS: '{"abc": "{ a }"}' })).toThrow(/sha256/);
+    expect(() => parseGraphqlConfig({ GRAPHQL_PERSISTED_OPERATIONS: "[" })).toThrow(/not valid JSON/);
+    expect(() => parseGraphqlConfig({ GRAPHQL_MAX_DEPTH: "0" })).toThrow(/GRAPHQL_MAX_DEPTH/);
+  });
+});
+
+describe("GraphQL error codes", () => {
+  it("spells Connect codes in UPPER_SNAKE and tells rate limits from full queues", () => {
+    expect(codeName(new GatewayError(Code.NotFound, "x"))).toBe("NOT_FOUND");
+    expect(codeName(new GatewayError(Code.InvalidArgument, "x"))).toBe("INVALID_ARGUMENT");
+    expect(codeName(new GatewayError(Code.DeadlineExceeded, "x"))).toBe("DEADLINE_EXCEEDED");
+    expect(codeName(new GatewayError(Code.ResourceExhausted, "queue full"))).toBe("RESOURCE_EXHAUSTED");
+    expect(codeName(new GatewayError(Code.ResourceExhausted, "slow down", { headers: { "retry-after": "3" } }))).toBe("RATE_LIMITED");
+  });
+
+  it("a rate-limit denial becomes RATE_LIMITED with retryAfterSeconds, and its headers reach the HTTP response", () => {
+    const scope = detachedScope("r1");
+    const error = toGraphQLError(new GatewayError(Code.ResourceExhausted, "rate limit exceeded", { headers: { "retry-after": "3" } }), scope);
+    expect(error.extensions).toEqual({ code: "RATE_LIMITED", retryAfterSeconds: 3 });
+    expect(scope.responseHeaders.get("retry-after")).toBe("3");
+    expect(toGraphQLError(new Error("secret internals"), scope).message).toBe("internal error");
+  });
+
+  it("a worker's resource_exhausted (full queue) is RESOURCE_EXHAUSTED on that field only", async () => {
+    const { post } = setup({
+      ...echoImpl,
+      modelInfer: () => {
+        throw new ConnectError("queue full", Code.ResourceExhausted);
+      },
+    });
+    const { status, body } = await post({
+      query: '{ health { live } infer(model: "iris", inputs: [{name: "input", datatype: FP32, shape: [1, 4], data: [1, 2, 3, 4]}]) { modelName } }',
+    });
+    expect(status).toBe(200);
+    expect(body.data).toEqual({ health: { live: true }, infer: null });
+    expect(body.errors[0].extensions.code).toBe("RESOURCE_EXHAUSTED");
+  });
+});
+
+describe("coalescing", () => {
+  const request = (rows: number[][], id = "") =>
+    inferRequestFromArgs({ model: "m", id, inputs: [{ name: "input", datatype: "FP32", shape: [rows.length, 2], data: rows }] }, 1e6);
+
+  it("merges along dimension 0 and splits rows back with ids", () => {
+    const parts = [request([[1, 2]], "a"), request([[3, 4], [5, 6]], "b")];
+    const merged = merge(parts);
+    expect(merged.inputs[0]!.shape).toEqual([3n, 2n]);
+    expect(Array.from(new Float32Array(merged.rawInputContents[0]!.slice().buffer))).toEqual([1, 2, 3, 4, 5, 6]);
+    const response = create(ModelInferResponseSchema, {
+      modelName: "m",
+      modelVersion: "1",
+      outputs: [{ name: "y", datatype: "FP32", shape: [3n, 2n] }],
+      rawOutputContents: merged.rawInputContents,
+    });
+    const [a, b] = split(response, parts);
+    expect(a!.id).toBe("a");
+    expect(a!.outputs[0]!.shape).toEqual([1, 2]);
+    expect(Array.from(a!.outputs[0]!.values as Float32Array)).toEqual([1, 2]);
+    expect(b!.outputs[0]!.shape).toEqual([2, 2]);
+    expect(Array.from(b!.outputs[0]!.values as Float32Array)).toEqual([3, 4, 5, 6]);
+  });
+
+  it("N same-model fields make one upstream call; a different input shape makes its own", async () => {
+    const { post, workers } = setup();
+    const field = (alias: string, rows: number) =>
+      `${alias}: infer(model: "iris", inputs: [{name: "input", datatype: FP32, shape: [${rows}, 4], data: ${JSON.stringify(Array(rows * 4).fill(1))}}]) { outputs { shape } }`;
+    const { body } = await post({ query: `{ ${field("a", 1)} ${field("b", 2)} ${field("c", 3)} }` });
+    expect(body.errors).toBeUndefined();
+    expect([body.data.a, body.data.b, body.data.c].map((r: any) => r.outputs[0].shape)).toEqual([[1, 4], [2, 4], [3, 4]]);
+    expect(infers(workers.calls)).toBe(1);
+
+    const odd = await post({
+      query: `{ ${field("a", 1)} b: infer(model: "iris", inputs: [{name: "input", datatype: FP32, shape: [1, 2], data: [1, 2]}]) { modelName } }`,
+    });
+    expect(odd.body.data.a).not.toBeNull();
+    expect(infers(workers.calls)).toBe(3);
+  });
+
+  it("respects max_batch_size: rows beyond it go in further calls", async () => {
+    const seen: ModelInferRequest[] = [];
+    const { post, workers } = setup({
+      ...echoImpl,
+      modelInfer: (req, ctx) => {
+        seen.push(req);
+        return echoImpl.modelInfer!(req, ctx);
+      },
+      modelMetadata: (req, ctx) => ({
+        ...(echoImpl.modelMetadata!(req, ctx) as object),
+        parameters: { max_batch_size: { parameterChoice: { case: "int64Param", value: 4n } } },
+      }) as never,
+    });
+    const field = (alias: string) =>
+      `${alias}: infer(model: "iris", inputs: [{name: "input", datatype: FP32, shape: [2, 4], data: ${JSON.stringify(Array(8).fill(1))}}]) { modelName }`;
+    const { body } = await post({ query: `{ ${field("a")} ${field("b")} ${field("c")} }` });
+    expect(body.errors).toBeUndefined();
+    expect(infers(workers.calls)).toBe(2);
+    expect(seen.map((r) => r.inputs[0]!.shape[0])).toEqual([4n, 2n]);
+  });
+});
+
+describe("top(k)", () => {
+  it("ranks classes per row and attaches labels from the labels:<output> metadata parameter", async () => {
+    const { post } = setup({
+      ...echoImpl,
+      modelMetadata: (req, ctx) => ({
+        ...(echoImpl.modelMetadata!(req, ctx) as object),
+        parameters: { "labels:input_out": { parameterChoice: { case: "stringParam", value: '["a","b","c","d"]' } } },
+      }) as never,
+    });
+    const { body } = await post({
+      query: '{ infer(model: "iris", inputs: [{name: "input", datatype: FP32, shape: [2, 4], data: [0.1, 0.7, 0.2, 0, 0.9, 0, 0, 0.1]}]) { top(k: 2) { row classes { index label score } } } }',
+    });
+    expect(body.errors).toBeUndefined();
+    const top = body.data.infer.top;
+    expect(top[0].classes.map((c: any) => c.label)).toEqual(["b", "c"]);
+    expect(top[1].classes[0]).toMatchObject({ index: 0, label: "a" });
+  });
+});
