@@ -1,7 +1,7 @@
 // Parses and validates the Worker's bindings once per isolate into a typed,
 // frozen config. A bad value is an operator error: every request then gets a
 // 500 naming the variable, and the problem is logged once, not per request.
-import { ConfigError, parseInteger } from "./config-error.js";
+import { ConfigError, parseInteger } from "./config-parse.js";
 import type { Env } from "./env.js";
 import { parseRedisConfig, type RedisConfig } from "./redis/config.js";
 import { parseAuthConfig, type AuthConfig } from "./auth/config.js";

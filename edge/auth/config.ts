@@ -2,7 +2,7 @@
 // config. Every check that can be made at start is made here (plan names
 // exist, algorithms have key material, the HS256 secret is long enough), so
 // a misconfigured edge fails loudly instead of refusing tokens one by one.
-import { ConfigError, parseInteger } from "../config-error.js";
+import { ConfigError, parseInteger } from "../config-parse.js";
 import type { Env } from "../env.js";
 import { parsePlans, requirePlan } from "../plans/plans.js";
 

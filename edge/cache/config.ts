@@ -1,6 +1,6 @@
 // Cache settings (CACHE_*), parsed once per isolate with the rest of the
 // config. Redis for the L2 tier comes from the shared `config.redis`.
-import { ConfigError, parseInteger } from "../config-error.js";
+import { ConfigError, parseBool, parseInteger } from "../config-parse.js";
 import type { Env } from "../env.js";
 
 export interface CacheConfig {
@@ -30,11 +30,4 @@ export function parseCacheConfig(env: Env): CacheConfig {
   });
 }
 
-function parseBool(name: string, value: string | undefined, fallback: boolean): boolean {
-  const text = (value ?? "").trim().toLowerCase();
-  if (text === "") return fallback;
-  if (text === "true" || text === "1" || text === "yes" || text === "on") return true;
-  if (text === "false" || text === "0" || text === "no" || text === "off") return false;
-  throw new ConfigError(`${name} must be true or false, got "${value}"`);
-}
 

@@ -1,7 +1,7 @@
 // GraphQL settings (GRAPHQL_*), parsed once per isolate with the rest of the
 // config. Defaults are production-safe; development (ENVIRONMENT) only turns
 // introspection and field suggestions back on.
-import { ConfigError } from "../config-error.js";
+import { ConfigError, parseBool, parseInteger } from "../config-parse.js";
 
 /** The bindings this section reads (merged into edge/env.ts's Env). */
 export interface GraphqlEnv {
@@ -101,20 +101,4 @@ function parsePersisted(value: string | undefined): ReadonlyMap<string, string> 
   return map;
 }
 
-function parseBool(name: string, value: string | undefined, fallback: boolean): boolean {
-  const text = (value ?? "").trim().toLowerCase();
-  if (text === "") return fallback;
-  if (text === "true" || text === "1" || text === "yes" || text === "on") return true;
-  if (text === "false" || text === "0" || text === "no" || text === "off") return false;
-  throw new ConfigError(`${name} must be true or false, got "${value}"`);
-}
 
-function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined || value.trim() === "") return fallback;
-  const text = value.trim();
-  const parsed = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${value}"`);
-  }
-  return parsed;
-}

@@ -5,7 +5,7 @@
 //             principal AND per model, optionally overridden per model.
 // The same object answers "may this plan use model X" (auth) and "what are
 // this plan's buckets" (rate limiting), so the two can never disagree.
-import { ConfigError } from "../config-error.js";
+import { ConfigError } from "../config-parse.js";
 
 export interface Plan {
   readonly name: string;

@@ -1,7 +1,7 @@
 // Rate-limit settings beyond the plans themselves: what to do when Redis
 // cannot answer, and the progressive penalty for callers that keep hitting
 // their limit.
-import { ConfigError, parseInteger } from "../config-error.js";
+import { ConfigError, parseInteger } from "../config-parse.js";
 import type { Env } from "../env.js";
 
 export interface RateLimitConfig {

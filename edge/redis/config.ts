@@ -2,7 +2,7 @@
 // REST bridge in front of a real redis-server (scripts/upstash-bridge); in
 // production at a hosted Upstash database. Unset: features that need Redis
 // (API keys, rate limits, the L2 cache) are off, and the edge says so once.
-import { ConfigError } from "../config-error.js";
+import { ConfigError } from "../config-parse.js";
 import type { Env } from "../env.js";
 
 export interface RedisConfig {

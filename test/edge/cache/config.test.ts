@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCacheConfig } from "../../../edge/cache/config.js";
-import { ConfigError } from "../../../edge/config-error.js";
+import { ConfigError } from "../../../edge/config-parse.js";
 import { parseConfig } from "../../../edge/config.js";
 
 describe("cache config", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAuthConfig } from "../../../edge/auth/config.js";
-import { ConfigError } from "../../../edge/config-error.js";
+import { ConfigError } from "../../../edge/config-parse.js";
 import { costQuota, DEFAULT_PLANS_JSON, parsePlans, planAllows } from "../../../edge/plans/plans.js";
 import { parseRateLimitConfig } from "../../../edge/rate-limit/config.js";
 

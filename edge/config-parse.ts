@@ -16,3 +16,12 @@ export function parseInteger(name: string, value: string | undefined, fallback: 
   }
   return parsed;
 }
+
+/** A boolean variable (true/false, 1/0, yes/no, on/off); blank means `fallback`. */
+export function parseBool(name: string, value: string | undefined, fallback: boolean): boolean {
+  const text = (value ?? "").trim().toLowerCase();
+  if (text === "") return fallback;
+  if (text === "true" || text === "1" || text === "yes" || text === "on") return true;
+  if (text === "false" || text === "0" || text === "no" || text === "off") return false;
+  throw new ConfigError(`${name} must be true or false, got "${value}"`);
+}
