@@ -32,6 +32,8 @@ export interface BenchConfig {
   readonly edgeVars: Readonly<Record<string, string>>;
   /** Extra headers on every edge request, e.g. an API key once the edge authenticates. */
   readonly edgeHeaders: Readonly<Record<string, string>>;
+  /** Checked sequential requests per edge-cache row whose Redis work is counted. */
+  readonly cacheProbeRequests: number;
   /** Row ids or groups to run; null runs everything. */
   readonly only: ReadonlySet<string> | null;
 }
@@ -78,6 +80,7 @@ export function loadConfig(): BenchConfig {
     http1Tool: tool,
     edgeVars: stringMap("BENCH_EDGE_VARS"),
     edgeHeaders: stringMap("BENCH_EDGE_HEADERS"),
+    cacheProbeRequests: Math.round(num("BENCH_CACHE_PROBE_REQUESTS", 200, 1, 100_000)),
     only: onlyRaw ? new Set(onlyRaw.split(",").map((s) => s.trim()).filter(Boolean)) : null,
   };
 }

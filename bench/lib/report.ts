@@ -27,18 +27,31 @@ const rps = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ?
 const ratio = (v: number | undefined, floor: number | undefined) =>
   v === undefined || floor === undefined || !Number.isFinite(v) || !Number.isFinite(floor) || floor === 0 ? "-" : `${(v / floor).toFixed(v / floor >= 10 ? 1 : 2)}x`;
 
-export const FLOOR_ID: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "mlp-floor" };
+export const FLOOR_ID: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "mlp-floor", "edge-cache": "cache-bare" };
+/** What the ratio columns divide by: the floor, or for edge-cache the bare Worker. */
+const FLOOR_NAME: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "floor", "edge-cache": "bare" };
+const SCENARIOS = ["iris", "mlp-wide", "edge-cache"] as const;
 
 interface Cells {
   header: string[];
   lines: string[][];
+  /** Column indexes holding figures (right-aligned). */
+  numeric: Set<number>;
 }
+
+const perRequest = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(2));
 
 function cells(rows: Row[], scenario: Row["scenario"]): Cells {
   const mine = rows.filter((r) => r.scenario === scenario);
   const floor = mine.find((r) => r.id === FLOOR_ID[scenario]);
   const n = mine.find((r) => r.throughput)?.throughput?.concurrency;
-  const header = ["row", "p50 c=1", "p99 c=1", "p50 ×floor", `req/s c=${n ?? "N"}`, "req/s ×floor", `p99 c=${n ?? "N"}`, "tool c=1 | tool c=N", "notes"];
+  const f = FLOOR_NAME[scenario];
+  const redis = scenario === "edge-cache";
+  const header = [
+    "row", "p50 c=1", "p99 c=1", `p50 ×${f}`, `req/s c=${n ?? "N"}`, `req/s ×${f}`, `p99 c=${n ?? "N"}`,
+    ...(redis ? ["Redis trips/req"] : []),
+    "tool c=1 | tool c=N", "notes",
+  ];
   const lines = mine.map((r) => [
     r.reference ? `${r.label} (ref)` : r.label,
     us(r.latency?.summary.p50Us),
@@ -47,29 +60,33 @@ function cells(rows: Row[], scenario: Row["scenario"]): Cells {
     rps(r.throughput?.rps),
     r.id === floor?.id ? "1x" : ratio(r.throughput?.rps, floor?.throughput?.rps),
     us(r.throughput?.p99Us),
+    ...(redis ? [r.id === floor?.id ? "-" : perRequest(r.redis?.trips)] : []),
     [r.latency?.tool ?? "-", r.throughput?.tool ?? "-"].join(" | "),
     [r.skipped ? `skipped: ${r.skipped}` : "", ...(r.notes ?? [])].filter(Boolean).join("; "),
   ]);
-  return { header, lines };
+  const numeric = new Set(Array.from({ length: redis ? 7 : 6 }, (_, i) => i + 1));
+  return { header, lines, numeric };
 }
 
 const SCENARIO_TITLE: Record<Row["scenario"], string> = {
   iris: "iris (3 rows per request)",
   "mlp-wide": "mlp-wide (1 row per request), dynamic batching on vs off",
+  "edge-cache": "edge cache and protection, iris REST under workerd serve (ratios to the bare Worker)",
 };
 
 export function textTable(report: BenchReport): string {
   const out: string[] = [];
-  for (const scenario of ["iris", "mlp-wide"] as const) {
-    const { header, lines } = cells(report.rows, scenario);
+  for (const scenario of SCENARIOS) {
+    const { header, lines, numeric: right } = cells(report.rows, scenario);
     if (lines.length === 0) continue;
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-    const right = new Set([1, 2, 3, 4, 5, 6]);
     const fmt = (l: string[]) => l.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
     out.push(`== ${SCENARIO_TITLE[scenario]}`, fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(fmt), "");
   }
   const ceiling = edgeVsCeiling(report.rows);
   if (ceiling.length) out.push("== edge vs bare Worker ceiling", ...ceiling, "");
+  const cache = edgeCacheSummary(report.rows);
+  if (cache.length) out.push("== edge cache vs bare Worker; auth + rate limiting cost", ...cache, "");
   out.push("== goals");
   for (const g of report.goals) out.push(`${g.met === null ? "n/a " : g.met ? "MET " : "MISS"}  ${g.name}: target ${g.target}; measured ${g.measured}`);
   const m = report.machine;
@@ -81,15 +98,17 @@ export function textTable(report: BenchReport): string {
 export function markdown(report: BenchReport): string {
   const esc = (s: string) => s.replace(/\|/g, "\\|");
   const out = [`# Bench results`, "", `Run ${report.startedAt} with \`${report.command}\` (${report.durationSeconds.toFixed(0)} s).`, ""];
-  for (const scenario of ["iris", "mlp-wide"] as const) {
-    const { header, lines } = cells(report.rows, scenario);
+  for (const scenario of SCENARIOS) {
+    const { header, lines, numeric } = cells(report.rows, scenario);
     if (lines.length === 0) continue;
-    out.push(`## ${SCENARIO_TITLE[scenario]}`, "", `| ${header.map(esc).join(" | ")} |`, `|${header.map((_, i) => (i >= 1 && i <= 6 ? "---:" : "---")).join("|")}|`);
+    out.push(`## ${SCENARIO_TITLE[scenario]}`, "", `| ${header.map(esc).join(" | ")} |`, `|${header.map((_, i) => (numeric.has(i) ? "---:" : "---")).join("|")}|`);
     for (const l of lines) out.push(`| ${l.map(esc).join(" | ")} |`);
     out.push("");
   }
   const ceiling = edgeVsCeiling(report.rows);
   if (ceiling.length) out.push("## Edge vs bare Worker ceiling", "", ...ceiling.map((l) => `- ${l}`), "");
+  const cache = edgeCacheSummary(report.rows);
+  if (cache.length) out.push("## Edge cache vs bare Worker; auth + rate limiting cost", "", ...cache.map((l) => `- ${l}`), "");
   out.push("## Goals", "", "| goal | target | measured | met |", "|---|---|---|---|");
   for (const g of report.goals) out.push(`| ${esc(g.name)} | ${esc(g.target)} | ${esc(g.measured)} | ${g.met === null ? "n/a" : g.met ? "yes" : "no"} |`);
   const m = report.machine;
@@ -132,7 +151,67 @@ export function goals(rows: Row[]): Goal[] {
       met: have ? on.p99Us <= off.p99Us : null,
     });
   }
+  const bare = byId.get("cache-bare");
+  const l1 = byId.get("cache-l1-key");
+  if (bare || l1) {
+    const b = bare?.throughput?.rps;
+    const h = l1?.throughput?.rps;
+    const have = b !== undefined && h !== undefined && b > 0;
+    out.push({
+      name: "edge-cache: L1 hit req/s vs the bare Worker (API key + rate limits, workerd serve)",
+      target: ">= 0.8x",
+      measured: have ? `${(h / b).toFixed(2)}x (${Math.round(h)} vs ${Math.round(b)} req/s)` : "missing figure",
+      met: have ? h / b >= 0.8 : null,
+    });
+  }
+  const open = byId.get("cache-l1-open")?.redis;
+  const keyed = l1?.redis;
+  if (byId.has("cache-l1-key") || byId.has("cache-l1-open")) {
+    const have = open !== undefined && keyed !== undefined;
+    const added = have ? keyed.trips - open.trips : undefined;
+    out.push({
+      name: "edge-cache: Redis round trips added by auth + rate limiting (L1 hit, API key vs no Redis)",
+      target: "<= 1 per request",
+      measured: added === undefined ? "missing figure" : `${added.toFixed(2)} per request (${keyed!.trips.toFixed(2)} - ${open!.trips.toFixed(2)}, ${keyed!.requests} requests counted)`,
+      met: added === undefined ? null : added <= 1,
+    });
+  }
   return out;
+}
+
+/** Each edge-cache row against the bare Worker, then what auth and rate limiting add to an L1 hit. */
+export function edgeCacheSummary(rows: Row[]): string[] {
+  const byId = new Map(rows.filter((r) => r.scenario === "edge-cache").map((r) => [r.id, r]));
+  const bare = byId.get("cache-bare");
+  const out: string[] = [];
+  const dp50 = (a: Row | undefined, b: Row | undefined) =>
+    a?.latency && b?.latency ? `${signed(a.latency.summary.p50Us - b.latency.summary.p50Us)} µs` : "-";
+  if (bare?.latency || bare?.throughput) {
+    for (const id of ["cache-l1-ceiling", "cache-l1-open", "cache-l1-anon", "cache-l1-key", "cache-l2", "cache-miss"]) {
+      const r = byId.get(id);
+      if (!r || r.skipped) continue;
+      out.push(`${r.label}: p50 ${dp50(r, bare)} over the bare Worker, req/s ${ratio(r.throughput?.rps, bare.throughput?.rps)} of it`);
+    }
+  }
+  const open = byId.get("cache-l1-open");
+  const anon = byId.get("cache-l1-anon");
+  const key = byId.get("cache-l1-key");
+  if (key && open && !key.skipped && !open.skipped) {
+    const trips = key.redis && open.redis ? `${signed(key.redis.trips - open.redis.trips, 2)} Redis trips and ${signed(key.redis.commands - open.redis.commands, 2)} commands per request` : "Redis -";
+    out.push(`auth + rate limiting on an L1 hit (API key vs anonymous without Redis): p50 ${dp50(key, open)} per request, req/s ${ratio(key.throughput?.rps, open.throughput?.rps)}; ${trips}`);
+  }
+  if (anon && open && !anon.skipped && !open.skipped) {
+    out.push(`  of which the rate limit alone (anonymous per IP vs no Redis): p50 ${dp50(anon, open)}; Redis ${anon.redis && open.redis ? signed(anon.redis.trips - open.redis.trips, 2) : "-"} trips per request`);
+  }
+  if (anon && key && !anon.skipped && !key.skipped) {
+    out.push(`  and API key auth (vs anonymous, both rate limited): p50 ${dp50(key, anon)}; Redis ${anon.redis && key.redis ? signed(key.redis.trips - anon.redis.trips, 2) : "-"} trips per request (lookups cached per isolate for API_KEY_CACHE_TTL_MS)`);
+  }
+  return out;
+}
+
+function signed(v: number, digits = 0): string {
+  const text = digits === 0 ? String(Math.round(v)) : v.toFixed(digits);
+  return v >= 0 && !text.startsWith("-") ? `+${text}` : text;
 }
 
 /** How far each edge row is from the bare-Worker ceiling (same runtime, same tool). */

@@ -21,8 +21,22 @@ export interface ThroughputResult {
   p99Us: number;
 }
 
+/** Redis work per request, from a counted probe of sequential requests (bench/lib/redis-count.ts). */
+export interface RedisPerRequest {
+  /** Requests in the counted probe. */
+  requests: number;
+  /** HTTP requests reaching the Upstash REST bridge, per request (= Redis round trips). */
+  trips: number;
+  /** Of which /pipeline or /multi-exec calls, per request. */
+  pipelines: number;
+  /** redis-server commands per request (Lua script internals included). */
+  commands: number;
+  /** Commands per request by name. */
+  byCommand: Record<string, number>;
+}
+
 export interface Row {
-  scenario: "iris" | "mlp-wide";
+  scenario: "iris" | "mlp-wide" | "edge-cache";
   id: string;
   /** Human label for the table. */
   label: string;
@@ -33,4 +47,6 @@ export interface Row {
   /** Why the row (or a half of it) has no figure. */
   skipped?: string;
   notes?: string[];
+  /** Edge cache rows: Redis round trips and commands per request. */
+  redis?: RedisPerRequest;
 }

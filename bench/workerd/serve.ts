@@ -38,6 +38,8 @@ export async function serveWorkerd(options: {
   compatibilityDate: string;
   compatibilityFlags?: string[];
   textBindings?: Record<string, string>;
+  /** Module file of a Worker serving the main Worker's Cache API (see cache-service.ts); none by default. */
+  cacheService?: string;
   /** Path that answers once the Worker is ready (any HTTP status counts as up). */
   readyPath?: string;
 }): Promise<WorkerdHandle> {
@@ -47,6 +49,11 @@ export async function serveWorkerd(options: {
     copyFileSync(file, join(dir, module.name));
     return { ...module, embed: module.name };
   });
+  let cacheService: { name: string; embed: string } | undefined;
+  if (options.cacheService !== undefined) {
+    cacheService = { name: "cache-service.js", embed: "cache-service.js" };
+    copyFileSync(options.cacheService, join(dir, cacheService.embed));
+  }
   const configPath = join(dir, "config.capnp");
   writeFileSync(
     configPath,
@@ -56,6 +63,7 @@ export async function serveWorkerd(options: {
       compatibilityDate: options.compatibilityDate,
       compatibilityFlags: options.compatibilityFlags ?? [],
       textBindings: options.textBindings ?? {},
+      ...(cacheService ? { cacheService } : {}),
     }),
   );
   if (!existsSync(WORKERD)) throw new Error(`${WORKERD} not found`);
