@@ -18,6 +18,7 @@ import { batchingRow, mlpRow } from "./targets/batching.js";
 import { buildEdge, edgeRows, http1Row, restAnswer, startBareWorkerd, startEdgeWorkerd, startMiniflare, startWranglerDev } from "./targets/edge.js";
 import { edgeCache } from "./targets/edge-cache.js";
 import { floorRow } from "./targets/floor.js";
+import { graphqlScenario } from "./targets/graphql.js";
 import { bareH2Row, connectAnswer } from "./targets/bare-h2.js";
 import { connectTarget, startBenchWorker, workerConnectH2load, workerConnectNode, workerGrpcJs } from "./targets/worker.js";
 
@@ -260,6 +261,7 @@ async function main(): Promise<void> {
   try {
     await iris(config, rows);
     await edgeCache(config, rows, { progress, attempt, onCleanup: (fn) => void cleanups.push(fn) });
+    await graphqlScenario(config, rows, { progress, attempt, onCleanup: (fn) => void cleanups.push(fn) });
     await mlpWide(config, rows);
   } finally {
     await cleanup();

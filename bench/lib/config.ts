@@ -34,6 +34,11 @@ export interface BenchConfig {
   readonly edgeHeaders: Readonly<Record<string, string>>;
   /** Checked sequential requests per edge-cache row whose Redis work is counted. */
   readonly cacheProbeRequests: number;
+  /** graphql scenario: measured units of each 3-model variant (c=1), warm-up units, time cap of that loop, units counted for bytes. */
+  readonly graphqlUnits: number;
+  readonly graphqlWarmupUnits: number;
+  readonly graphqlMaxSeconds: number;
+  readonly graphqlWireUnits: number;
   /** Row ids or groups to run; null runs everything. */
   readonly only: ReadonlySet<string> | null;
 }
@@ -81,6 +86,10 @@ export function loadConfig(): BenchConfig {
     edgeVars: stringMap("BENCH_EDGE_VARS"),
     edgeHeaders: stringMap("BENCH_EDGE_HEADERS"),
     cacheProbeRequests: Math.round(num("BENCH_CACHE_PROBE_REQUESTS", 200, 1, 100_000)),
+    graphqlUnits: Math.round(num("BENCH_GRAPHQL_UNITS", 500, 10, 100_000)),
+    graphqlWarmupUnits: Math.round(num("BENCH_GRAPHQL_WARMUP_UNITS", 50, 0, 10_000)),
+    graphqlMaxSeconds: num("BENCH_GRAPHQL_MAX_SECONDS", 40, 1, 600),
+    graphqlWireUnits: Math.round(num("BENCH_GRAPHQL_WIRE_UNITS", 10, 1, 10_000)),
     only: onlyRaw ? new Set(onlyRaw.split(",").map((s) => s.trim()).filter(Boolean)) : null,
   };
 }

@@ -27,10 +27,10 @@ const rps = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ?
 const ratio = (v: number | undefined, floor: number | undefined) =>
   v === undefined || floor === undefined || !Number.isFinite(v) || !Number.isFinite(floor) || floor === 0 ? "-" : `${(v / floor).toFixed(v / floor >= 10 ? 1 : 2)}x`;
 
-export const FLOOR_ID: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "mlp-floor", "edge-cache": "cache-bare" };
+export const FLOOR_ID: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "mlp-floor", "edge-cache": "cache-bare", graphql: "graphql-iris-rest" };
 /** What the ratio columns divide by: the floor, or for edge-cache the bare Worker. */
-const FLOOR_NAME: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "floor", "edge-cache": "bare" };
-const SCENARIOS = ["iris", "mlp-wide", "edge-cache"] as const;
+const FLOOR_NAME: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "floor", "edge-cache": "bare", graphql: "REST" };
+const SCENARIOS = ["iris", "mlp-wide", "edge-cache", "graphql"] as const;
 
 interface Cells {
   header: string[];
@@ -41,8 +41,17 @@ interface Cells {
 
 const perRequest = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(2));
 
+const bytes = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "-" : v >= 10_000 ? `${(v / 1000).toFixed(1)} kB` : `${Math.round(v)} B`);
+
+/** Request + response bytes per unit, headers included. */
+function wireTotal(r: Row): number | undefined {
+  const w = r.wire;
+  return w ? w.requestHeaderBytes + w.requestBodyBytes + w.responseHeaderBytes + w.responseBodyBytes : undefined;
+}
+
 function cells(rows: Row[], scenario: Row["scenario"]): Cells {
   const mine = rows.filter((r) => r.scenario === scenario);
+  if (scenario === "graphql") return graphqlCells(mine);
   const floor = mine.find((r) => r.id === FLOOR_ID[scenario]);
   const n = mine.find((r) => r.throughput)?.throughput?.concurrency;
   const f = FLOOR_NAME[scenario];
@@ -68,10 +77,78 @@ function cells(rows: Row[], scenario: Row["scenario"]): Cells {
   return { header, lines, numeric };
 }
 
+/**
+ * The graphql table: each row against its own baseline (three sequential REST
+ * calls for the 3-model rows, one REST call for the iris rows), plus the mean
+ * at c=1 and the bytes on the wire per unit.
+ */
+function graphqlCells(mine: Row[]): Cells {
+  const byId = new Map(mine.map((r) => [r.id, r]));
+  const n = mine.find((r) => r.throughput)?.throughput?.concurrency;
+  const header = [
+    "row", "mean c=1", "p50 c=1", "p99 c=1", "p50 ×base", `req/s c=${n ?? "N"}`, `req/s ×base`, `p99 c=${n ?? "N"}`,
+    "bytes/unit", "req+resp headers", "tool c=1 | tool c=N", "notes",
+  ];
+  const lines = mine.map((r) => {
+    const base = r.baseline ? byId.get(r.baseline) : undefined;
+    const isBase = base?.id === r.id;
+    const w = r.wire;
+    return [
+      r.label,
+      us(r.latency?.summary.meanUs),
+      us(r.latency?.summary.p50Us),
+      us(r.latency?.summary.p99Us),
+      isBase ? "1x" : ratio(r.latency?.summary.p50Us, base?.latency?.summary.p50Us),
+      rps(r.throughput?.rps),
+      isBase && r.throughput ? "1x" : ratio(r.throughput?.rps, base?.throughput?.rps),
+      us(r.throughput?.p99Us),
+      bytes(wireTotal(r)),
+      w ? `${bytes(w.requestHeaderBytes + w.responseHeaderBytes)} (${w.requestsPerUnit.toFixed(0)} req)` : "-",
+      [r.latency?.tool ?? "-", r.throughput?.tool ?? "-"].join(" | "),
+      [r.skipped ? `skipped: ${r.skipped}` : "", base && !isBase ? `base: ${base.label}` : "", ...(r.notes ?? [])].filter(Boolean).join("; "),
+    ];
+  });
+  return { header, lines, numeric: new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]) };
+}
+
+/** GraphQL against REST: the 3-model unit of work and the single call. */
+export function graphqlSummary(rows: Row[]): string[] {
+  const byId = new Map(rows.filter((r) => r.scenario === "graphql").map((r) => [r.id, r]));
+  const out: string[] = [];
+  const gql = byId.get("graphql-3model");
+  const seq = byId.get("graphql-3model-rest-seq");
+  const par = byId.get("graphql-3model-rest-par");
+  const speed = (a: Row | undefined, b: Row | undefined) => {
+    const x = a?.latency?.summary.p50Us;
+    const y = b?.latency?.summary.p50Us;
+    return x && y ? `${(y / x).toFixed(2)}x` : "-";
+  };
+  if (gql?.latency) {
+    out.push(`3 models, p50 per unit: GraphQL ${us(gql.latency.summary.p50Us)}, sequential REST ${us(seq?.latency?.summary.p50Us)} (GraphQL ${speed(gql, seq)} as fast), parallel REST ${us(par?.latency?.summary.p50Us)} (GraphQL ${speed(gql, par)} as fast)`);
+  }
+  const wires = [gql, seq, par].filter((r): r is Row => r?.wire !== undefined);
+  if (wires.length) {
+    const w = (r: Row) => r.wire!;
+    out.push(
+      `3 models, bytes per unit (request headers + body / response headers + body): ` +
+        wires.map((r) => `${r.id === "graphql-3model" ? "GraphQL" : r.id.endsWith("seq") ? "REST sequential" : "REST parallel"} ${bytes(w(r).requestHeaderBytes)} + ${bytes(w(r).requestBodyBytes)} / ${bytes(w(r).responseHeaderBytes)} + ${bytes(w(r).responseBodyBytes)} = ${bytes(wireTotal(r))}`).join("; "),
+    );
+    out.push(`  counted: ${wires[0]!.wire!.method}; ${wires[0]!.wire!.units} units per variant`);
+  }
+  const one = byId.get("graphql-iris");
+  const rest = byId.get("graphql-iris-rest");
+  if (one?.latency && rest?.latency) {
+    const d = (k: "meanUs" | "p50Us" | "p99Us") => `${signed(one.latency!.summary[k] - rest.latency!.summary[k])} µs`;
+    out.push(`iris, one call, GraphQL over REST at c=1 (wrk): mean ${d("meanUs")}, p50 ${d("p50Us")}, p99 ${d("p99Us")}; req/s at c=${one.throughput?.concurrency ?? "N"}: ${ratio(one.throughput?.rps, rest.throughput?.rps)} of REST (${rps(one.throughput?.rps)} vs ${rps(rest.throughput?.rps)}); bytes ${bytes(wireTotal(one))} vs ${bytes(wireTotal(rest))}`);
+  }
+  return out;
+}
+
 const SCENARIO_TITLE: Record<Row["scenario"], string> = {
   iris: "iris (3 rows per request)",
   "mlp-wide": "mlp-wide (1 row per request), dynamic batching on vs off",
   "edge-cache": "edge cache and protection, iris REST under workerd serve (ratios to the bare Worker)",
+  graphql: "GraphQL vs REST, edge under workerd serve, cache-control: no-store (ratios to the REST row named in notes)",
 };
 
 export function textTable(report: BenchReport): string {
@@ -87,6 +164,8 @@ export function textTable(report: BenchReport): string {
   if (ceiling.length) out.push("== edge vs bare Worker ceiling", ...ceiling, "");
   const cache = edgeCacheSummary(report.rows);
   if (cache.length) out.push("== edge cache vs bare Worker; auth + rate limiting cost", ...cache, "");
+  const gql = graphqlSummary(report.rows);
+  if (gql.length) out.push("== GraphQL vs REST", ...gql, "");
   out.push("== goals");
   for (const g of report.goals) out.push(`${g.met === null ? "n/a " : g.met ? "MET " : "MISS"}  ${g.name}: target ${g.target}; measured ${g.measured}`);
   const m = report.machine;
@@ -109,6 +188,8 @@ export function markdown(report: BenchReport): string {
   if (ceiling.length) out.push("## Edge vs bare Worker ceiling", "", ...ceiling.map((l) => `- ${l}`), "");
   const cache = edgeCacheSummary(report.rows);
   if (cache.length) out.push("## Edge cache vs bare Worker; auth + rate limiting cost", "", ...cache.map((l) => `- ${l}`), "");
+  const gql = graphqlSummary(report.rows);
+  if (gql.length) out.push("## GraphQL vs REST", "", ...gql.map((l) => `- ${l.trim()}`), "");
   out.push("## Goals", "", "| goal | target | measured | met |", "|---|---|---|---|");
   for (const g of report.goals) out.push(`| ${esc(g.name)} | ${esc(g.target)} | ${esc(g.measured)} | ${g.met === null ? "n/a" : g.met ? "yes" : "no"} |`);
   const m = report.machine;
@@ -174,6 +255,32 @@ export function goals(rows: Row[]): Goal[] {
       target: "<= 1 per request",
       measured: added === undefined ? "missing figure" : `${added.toFixed(2)} per request (${keyed!.trips.toFixed(2)} - ${open!.trips.toFixed(2)}, ${keyed!.requests} requests counted)`,
       met: added === undefined ? null : added <= 1,
+    });
+  }
+  const composite = byId.get("graphql-3model");
+  const sequential = byId.get("graphql-3model-rest-seq");
+  if (composite || sequential) {
+    const g = composite?.latency?.summary.p50Us;
+    const s = sequential?.latency?.summary.p50Us;
+    const have = g !== undefined && s !== undefined && Number.isFinite(g) && Number.isFinite(s) && g > 0;
+    out.push({
+      name: "graphql: 3-model query vs 3 sequential REST calls, p50 per unit (c=1)",
+      target: ">= 2x faster",
+      measured: have ? `${(s / g).toFixed(2)}x (${us(g)} vs ${us(s)})` : "missing figure",
+      met: have ? s / g >= 2 : null,
+    });
+  }
+  const gi = byId.get("graphql-iris");
+  const ri = byId.get("graphql-iris-rest");
+  if (gi || ri) {
+    const g = gi?.latency?.summary.meanUs;
+    const r = ri?.latency?.summary.meanUs;
+    const have = g !== undefined && r !== undefined && Number.isFinite(g) && Number.isFinite(r);
+    out.push({
+      name: "graphql: added mean latency of one iris call over REST (c=1, wrk)",
+      target: "<= 1 ms",
+      measured: have ? `${signed(g - r)} µs (${Math.round(g)} - ${Math.round(r)})` : "missing figure",
+      met: have ? g - r <= 1000 : null,
     });
   }
   return out;

@@ -35,8 +35,21 @@ export interface RedisPerRequest {
   byCommand: Record<string, number>;
 }
 
+/** Bytes on the wire per unit of work (graphql scenario); how they were counted is in `method`. */
+export interface WireBytes {
+  /** Units counted. */
+  units: number;
+  /** HTTP requests per unit. */
+  requestsPerUnit: number;
+  requestHeaderBytes: number;
+  requestBodyBytes: number;
+  responseHeaderBytes: number;
+  responseBodyBytes: number;
+  method: string;
+}
+
 export interface Row {
-  scenario: "iris" | "mlp-wide" | "edge-cache";
+  scenario: "iris" | "mlp-wide" | "edge-cache" | "graphql";
   id: string;
   /** Human label for the table. */
   label: string;
@@ -49,4 +62,8 @@ export interface Row {
   notes?: string[];
   /** Edge cache rows: Redis round trips and commands per request. */
   redis?: RedisPerRequest;
+  /** graphql rows: bytes on the wire per unit of work. */
+  wire?: WireBytes;
+  /** Id of the row the ratio columns divide by, when not the scenario's floor. */
+  baseline?: string;
 }
