@@ -104,6 +104,9 @@ process.on("SIGTERM", () => void shutdown(0));
 async function main(): Promise<void> {
   const built = spawnSync(process.execPath, ["--import", "tsx", "scripts/build-models.ts", "--no-measure"], { cwd: ROOT, stdio: "inherit" });
   if (built.status !== 0) throw new Error("building the model repository failed");
+  // The playground (wrangler.toml [assets]): must exist before wrangler dev starts.
+  const page = spawnSync(process.execPath, ["--import", "tsx", "playground/build.ts"], { cwd: ROOT, stdio: "inherit" });
+  if (page.status !== 0) throw new Error("building the playground failed");
 
   const workerUrls: string[] = [];
   for (let i = 0; i < workerCount; i++) {
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
   console.log(`
 [start] ready
   edge    ${edgeUrl}   (REST /v2/..., Connect and gRPC-Web /inference.GRPCInferenceService/...)
+  page    ${edgeUrl}/   (playground: every protocol side by side; browser client at ${edgeUrl}/client.js)
   workers ${workerUrls.join(", ")}   (Connect, gRPC, gRPC-Web over h2c or HTTP/1.1; /metrics)
   redis   ${hostedUpstash ? `hosted Upstash ${hostedUpstash.url}` : `${upstash.url} (Upstash REST bridge) -> ${redisUrl}`}
   try:    curl ${edgeUrl}/v2/models/iris

@@ -22,7 +22,8 @@ const now = () => process.hrtime.bigint();
 
 function outcomeOf(error: unknown): Outcome {
   const code = error instanceof ConnectError ? error.code : Code.Internal;
-  if (code === Code.Canceled || code === Code.DeadlineExceeded) return "cancelled";
+  // Aborted: the client hung up mid-call (connect-node's code for a reset connection).
+  if (code === Code.Canceled || code === Code.DeadlineExceeded || code === Code.Aborted) return "cancelled";
   if (code === Code.ResourceExhausted || code === Code.Unavailable) return "rejected";
   return "failure";
 }

@@ -1,9 +1,9 @@
 // Runs the built edge bundle in the real workerd runtime through Miniflare:
 // the same bundle `wrangler deploy` uploads, with vars as bindings.
 import { Miniflare } from "miniflare";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { EDGE_BUNDLE, ROOT } from "./paths.js";
+import { EDGE_BUNDLE, PLAYGROUND_DIR, ROOT } from "./paths.js";
 
 export interface EdgeHandle {
   readonly url: string;
@@ -24,8 +24,21 @@ export function compatibilityDate(): string {
   return /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1] ?? "2026-04-20";
 }
 
-export async function startEdge(vars: Record<string, string>): Promise<EdgeHandle> {
+export interface EdgeOptions {
+  /**
+   * Serve the playground's static assets (wrangler.toml [assets]) in front of
+   * the Worker, as deployed. Off by default so API tests keep talking to the
+   * Worker alone.
+   */
+  assets?: boolean;
+}
+
+export async function startEdge(vars: Record<string, string>, options: EdgeOptions = {}): Promise<EdgeHandle> {
+  if (options.assets && !existsSync(join(PLAYGROUND_DIR, "index.html"))) {
+    throw new Error(`${PLAYGROUND_DIR} is not built; run \`npx tsx playground/build.ts\` (the test global setup does)`);
+  }
   const mf = new Miniflare({
+    ...(options.assets ? { assets: { directory: PLAYGROUND_DIR, routerConfig: { has_user_worker: true } } } : {}),
     modules: true,
     scriptPath: EDGE_BUNDLE,
     compatibilityDate: compatibilityDate(),

@@ -1,5 +1,6 @@
-// Once per `vitest run`: build the model repository (skipped when up to date)
-// and bundle the edge exactly as `wrangler deploy` would.
+// Once per `vitest run`: build the model repository (skipped when up to date),
+// the playground (wrangler.toml's [assets] folder, which must exist before
+// wrangler bundles) and the edge exactly as `wrangler deploy` would.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +15,9 @@ export default function setup(): void {
     });
   if (existsSync(join(ROOT, "scripts/build-models.ts"))) {
     run(["--import", "tsx", "scripts/build-models.ts", "--no-measure"]);
+  }
+  if (existsSync(join(ROOT, "playground/build.ts"))) {
+    run(["--import", "tsx", "playground/build.ts"]);
   }
   if (existsSync(join(ROOT, "edge/index.ts"))) {
     run([join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", ".build/edge"]);

@@ -1,0 +1,102 @@
+// Cancelling a call in the browser. Goal: an AbortController (or a deadline)
+// cancels all the way down, so the worker counts the run as cancelled rather
+// than completed. A deadline does (the edge forwards it and the worker
+// enforces it); an AbortController stops the call in the browser at once, but
+// the disconnect does not reach the worker through local workerd yet: that
+// gap is pinned below with it.fails (see the comment there).
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEdge, type EdgeHandle } from "../support/edge-runtime.js";
+import { FIXTURE_MODELS } from "../support/paths.js";
+import { waitFor } from "../support/ports.js";
+import { metricValue, startWorker, type WorkerHandle } from "../support/worker-process.js";
+import { launchBrowser } from "./browser.js";
+
+let worker: WorkerHandle;
+let edge: EdgeHandle;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  worker = await startWorker({ repository: FIXTURE_MODELS });
+  edge = await startEdge({ WORKER_URLS: worker.url }, { assets: true });
+  browser = await launchBrowser();
+  page = await browser.newPage();
+  // The playground's origin, with the client bundle it serves. (A string,
+  // so vitest's transform leaves the browser's own import() alone.)
+  await page.goto(`${edge.url}/`);
+  await page.evaluate(`import("/client.js").then((m) => { globalThis.gw = m; })`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await edge?.dispose();
+  await worker?.stop("SIGKILL");
+});
+
+const outcomes = async (outcome: string) =>
+  metricValue(await worker.metrics(), "worker_inference_requests_total", 'model="slow"', `outcome="${outcome}"`);
+
+type Outcome = { code: string; ms: number };
+
+/** One `slow` call from the page, aborted after `abortMs` or given a `timeoutMs` deadline. */
+function slowCall(protocol: string, options: { abortMs?: number; timeoutMs?: number }): Promise<Outcome> {
+  return page.evaluate(
+    async ({ baseUrl, protocol, abortMs, timeoutMs }) => {
+      const gw = (globalThis as any).gw;
+      const client = gw.createGatewayClient({ baseUrl, protocol });
+      const request = gw.inferRequest("slow", [{ name: "x", datatype: "FP32", shape: [1, 8], data: [1, 2, 3, 4, 5, 6, 7, 8] }]);
+      const controller = new AbortController();
+      if (abortMs !== undefined) setTimeout(() => controller.abort(), abortMs);
+      const started = performance.now();
+      try {
+        await client.modelInfer(request, { signal: controller.signal, ...(timeoutMs ? { timeoutMs } : {}) });
+        return { code: "ok", ms: performance.now() - started };
+      } catch (error) {
+        return { code: gw.describeError(error).code, ms: performance.now() - started };
+      }
+    },
+    { baseUrl: edge.url, protocol, abortMs: options.abortMs, timeoutMs: options.timeoutMs },
+  );
+}
+
+async function settledCounts(before: { cancelled: number; success: number }) {
+  // The slow fixture runs ~300 ms: wait until the worker has recorded an outcome for this call.
+  await waitFor("the worker to record the call", async () => (await outcomes("cancelled")) + (await outcomes("success")) > before.cancelled + before.success, 5_000);
+  await new Promise((r) => setTimeout(r, 300));
+  return { cancelled: (await outcomes("cancelled")) - before.cancelled, success: (await outcomes("success")) - before.success };
+}
+
+const counts = async () => ({ cancelled: await outcomes("cancelled"), success: await outcomes("success") });
+
+describe("cancelling a browser call", () => {
+  for (const protocol of ["grpc-web", "connect-binary"]) {
+    it(`${protocol}: a browser deadline is cancelled through the edge to the worker`, async () => {
+      const before = await counts();
+      // connect-web sends the deadline (grpc-timeout / connect-timeout-ms);
+      // the edge's deadline aborts its upstream call and the worker cancels.
+      const result = await slowCall(protocol, { timeoutMs: 100 });
+      expect(result.code).toBe("deadline_exceeded");
+      expect(await settledCounts(before)).toEqual({ cancelled: 1, success: 0 });
+    });
+
+    it(`${protocol}: AbortController cancels the call in the browser at once`, async () => {
+      const result = await slowCall(protocol, { abortMs: 100 });
+      expect(result.code).toBe("canceled");
+      expect(result.ms).toBeLessThan(250);
+      // Let the abandoned run finish before the next test counts.
+      await new Promise((r) => setTimeout(r, 600));
+    });
+
+    // Known gap, pinned so it is noticed when it closes: workerd (Miniflare,
+    // wrangler dev) does not notice an HTTP/1.1 client going away until it
+    // writes the response: request.signal never fires (probed with a bare
+    // Worker, with and without the enable_request_signal flag), and the worker
+    // completes the run. When that changes, `it.fails` turns red: flip it to `it`.
+    it.fails(`${protocol}: AbortController reaches the worker as a cancellation (workerd gap)`, async () => {
+      const before = await counts();
+      await slowCall(protocol, { abortMs: 100 });
+      expect(await settledCounts(before)).toEqual({ cancelled: 1, success: 0 });
+    });
+  }
+});
