@@ -9,6 +9,7 @@ import { encodeRaw } from "../common/oip/index.js";
 import { GRPCInferenceService, type InferParameterSchema } from "../gen/inference/grpc_service_pb.js";
 import { fullShape, type ModelConfig, type TensorConfig } from "./model/config.js";
 import type { ModelRepository } from "./model/repository.js";
+import { clientGoneKey } from "./client-gone.js";
 import type { ServingState } from "./state.js";
 
 export const SERVER_NAME = "edge-inference-gateway-worker";
@@ -25,13 +26,14 @@ const doubleParam = (value: number): ParameterInit => ({ parameterChoice: { case
 
 /**
  * The signal a call runs under: the client's deadline and disconnect (via
- * connect's context.signal), capped by REQUEST_TIMEOUT_MS, which is also the
- * deadline of calls that set none.
+ * connect's context.signal, plus the HTTP/1.1 disconnect watch), capped by
+ * REQUEST_TIMEOUT_MS, which is also the deadline of calls that set none.
  */
 function callSignal(context: HandlerContext, capMs: number): AbortSignal {
+  const signals = [context.signal, context.values.get(clientGoneKey)];
   const clientMs = context.timeoutMs();
-  if (clientMs !== undefined && clientMs <= capMs) return context.signal;
-  return AbortSignal.any([context.signal, AbortSignal.timeout(capMs)]);
+  if (clientMs === undefined || clientMs > capMs) signals.push(AbortSignal.timeout(capMs));
+  return AbortSignal.any(signals);
 }
 
 const tensorMetadata = (config: ModelConfig, tensor: TensorConfig) => ({

@@ -15,6 +15,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { GRPCInferenceService } from "../gen/inference/grpc_service_pb.js";
 import { bearerTokenInterceptor } from "./auth.js";
+import { disconnectContext, watchHttp1Disconnect } from "./client-gone.js";
 import type { WorkerConfig } from "./config.js";
 import { healthService } from "./health.js";
 import { plainRoutes, type RequestHandler } from "./http-routes.js";
@@ -57,6 +58,7 @@ export async function startServer(config: WorkerConfig, repository: ModelReposit
     readMaxBytes,
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
+    contextValues: disconnectContext,
     fallback: plainRoutes(state, repository.metrics.registry),
   });
 
@@ -68,8 +70,11 @@ export async function startServer(config: WorkerConfig, repository: ModelReposit
     res.once("close", () => {
       if (--inFlight === 0) onIdle?.();
     });
-    // An HTTP/1.1 keep-alive connection would otherwise outlive the drain.
-    if (!state.ready && req.httpVersionMajor === 1) res.setHeader("connection", "close");
+    if (req.httpVersionMajor === 1) {
+      // An HTTP/1.1 keep-alive connection would otherwise outlive the drain.
+      if (!state.ready) res.setHeader("connection", "close");
+      watchHttp1Disconnect(req as http.IncomingMessage, res as http.ServerResponse);
+    }
     rpc(req, res);
   };
 

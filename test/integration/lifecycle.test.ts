@@ -1,12 +1,13 @@
 // Pins down the worker's behaviour over time with a deliberately slow model:
 // deadlines, cancellation, a bounded queue, and a graceful drain on SIGTERM.
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { afterAll, describe, expect, it } from "vitest";
 import { ModelInferRequestSchema } from "../../gen/inference/grpc_service_pb.js";
 import { codeOf, workerClient } from "../support/clients.js";
 import { FIXTURE_MODELS } from "../support/paths.js";
-import { startWorker, type WorkerHandle } from "../support/worker-process.js";
+import { waitFor } from "../support/ports.js";
+import { metricValue, startWorker, type WorkerHandle } from "../support/worker-process.js";
 
 const started: WorkerHandle[] = [];
 afterAll(async () => {
@@ -50,6 +51,33 @@ describe("deadlines, cancellation and a bounded queue", () => {
     const stats = (await client.modelStatistics({ name: "slow" })).modelStats[0]!;
     expect(Number(stats.inferenceCount)).toBe(1);
     expect(Number(stats.inferenceStats!.fail!.count)).toBe(1);
+  });
+
+  it("a client that hangs up mid-run (HTTP/2 reset or HTTP/1.1 close) is counted as cancelled, not answered", async () => {
+    const worker = await fixtureWorker();
+    const cancelledCount = async () => metricValue(await worker.metrics(), "worker_inference_requests_total", 'model="slow"', 'outcome="cancelled"');
+    const successCount = async () => metricValue(await worker.metrics(), "worker_inference_requests_total", 'model="slow"', 'outcome="success"');
+
+    const h2 = new AbortController();
+    const overH2 = codeOf(workerClient(worker.url, "connect-h2").modelInfer(slowRequest(1), { signal: h2.signal }));
+    await new Promise((r) => setTimeout(r, 100));
+    h2.abort();
+    expect(await overH2).toBe(Code.Canceled);
+
+    // Plain fetch speaks HTTP/1.1, as the edge does; aborting it closes the connection.
+    const h1 = new AbortController();
+    const overH1 = fetch(`${worker.url}/inference.GRPCInferenceService/ModelInfer`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: toBinary(ModelInferRequestSchema, slowRequest(2)),
+      signal: h1.signal,
+    }).catch(() => "aborted");
+    await new Promise((r) => setTimeout(r, 100));
+    h1.abort();
+    expect(await overH1).toBe("aborted");
+
+    await waitFor("both calls to be counted", async () => (await cancelledCount()) === 2, 10_000);
+    expect(await successCount()).toBe(0);
   });
 
   it("a full queue rejects at once with resource_exhausted while the rest succeed", async () => {
