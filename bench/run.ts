@@ -19,6 +19,7 @@ import { buildEdge, edgeRows, http1Row, restAnswer, startBareWorkerd, startEdgeW
 import { edgeCache } from "./targets/edge-cache.js";
 import { floorRow } from "./targets/floor.js";
 import { graphqlScenario } from "./targets/graphql.js";
+import { browserScenario } from "./targets/browser.js";
 import { bareH2Row, connectAnswer } from "./targets/bare-h2.js";
 import { connectTarget, startBenchWorker, workerConnectH2load, workerConnectNode, workerGrpcJs } from "./targets/worker.js";
 
@@ -262,6 +263,7 @@ async function main(): Promise<void> {
     await iris(config, rows);
     await edgeCache(config, rows, { progress, attempt, onCleanup: (fn) => void cleanups.push(fn) });
     await graphqlScenario(config, rows, { progress, attempt, onCleanup: (fn) => void cleanups.push(fn) });
+    await browserScenario(config, rows, { progress, attempt, onCleanup: (fn) => void cleanups.push(fn) });
     await mlpWide(config, rows);
   } finally {
     await cleanup();

@@ -39,6 +39,10 @@ export interface BenchConfig {
   readonly graphqlWarmupUnits: number;
   readonly graphqlMaxSeconds: number;
   readonly graphqlWireUnits: number;
+  /** browser scenario: measured sequential calls per protocol and side (Chromium, Node), warm-up calls before them, time cap of each such loop. */
+  readonly browserCalls: number;
+  readonly browserWarmupCalls: number;
+  readonly browserMaxSeconds: number;
   /** Row ids or groups to run; null runs everything. */
   readonly only: ReadonlySet<string> | null;
 }
@@ -90,6 +94,9 @@ export function loadConfig(): BenchConfig {
     graphqlWarmupUnits: Math.round(num("BENCH_GRAPHQL_WARMUP_UNITS", 50, 0, 10_000)),
     graphqlMaxSeconds: num("BENCH_GRAPHQL_MAX_SECONDS", 40, 1, 600),
     graphqlWireUnits: Math.round(num("BENCH_GRAPHQL_WIRE_UNITS", 10, 1, 10_000)),
+    browserCalls: Math.round(num("BENCH_BROWSER_CALLS", 200, 1, 10_000)),
+    browserWarmupCalls: Math.round(num("BENCH_BROWSER_WARMUP_CALLS", 20, 0, 1_000)),
+    browserMaxSeconds: num("BENCH_BROWSER_MAX_SECONDS", 15, 1, 300),
     only: onlyRaw ? new Set(onlyRaw.split(",").map((s) => s.trim()).filter(Boolean)) : null,
   };
 }

@@ -27,10 +27,10 @@ const rps = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ?
 const ratio = (v: number | undefined, floor: number | undefined) =>
   v === undefined || floor === undefined || !Number.isFinite(v) || !Number.isFinite(floor) || floor === 0 ? "-" : `${(v / floor).toFixed(v / floor >= 10 ? 1 : 2)}x`;
 
-export const FLOOR_ID: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "mlp-floor", "edge-cache": "cache-bare", graphql: "graphql-iris-rest" };
+export const FLOOR_ID: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "mlp-floor", "edge-cache": "cache-bare", graphql: "graphql-iris-rest", browser: "browser-rest-node" };
 /** What the ratio columns divide by: the floor, or for edge-cache the bare Worker. */
-const FLOOR_NAME: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "floor", "edge-cache": "bare", graphql: "REST" };
-const SCENARIOS = ["iris", "mlp-wide", "edge-cache", "graphql"] as const;
+const FLOOR_NAME: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "floor", "edge-cache": "bare", graphql: "REST", browser: "Node" };
+const SCENARIOS = ["iris", "mlp-wide", "edge-cache", "graphql", "browser"] as const;
 
 interface Cells {
   header: string[];
@@ -52,6 +52,7 @@ function wireTotal(r: Row): number | undefined {
 function cells(rows: Row[], scenario: Row["scenario"]): Cells {
   const mine = rows.filter((r) => r.scenario === scenario);
   if (scenario === "graphql") return graphqlCells(mine);
+  if (scenario === "browser") return browserCells(mine);
   const floor = mine.find((r) => r.id === FLOOR_ID[scenario]);
   const n = mine.find((r) => r.throughput)?.throughput?.concurrency;
   const f = FLOOR_NAME[scenario];
@@ -111,6 +112,70 @@ function graphqlCells(mine: Row[]): Cells {
   return { header, lines, numeric: new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]) };
 }
 
+/** Request + response body bytes per call, e.g. "120 + 180 = 300 B". */
+function bodyCell(r: Row | undefined): string {
+  const b = r?.bodies;
+  return b ? `${Math.round(b.request)} + ${Math.round(b.response)} = ${Math.round(b.request + b.response)} B` : "-";
+}
+
+/**
+ * The browser table: one line per protocol, Chromium and Node side by side
+ * (rows `browser-<protocol>` and `browser-<protocol>-node`).
+ */
+function browserCells(mine: Row[]): Cells {
+  const byId = new Map(mine.map((r) => [r.id, r]));
+  const protocols: { key: string; label: string }[] = [];
+  for (const r of mine) {
+    const key = r.id.replace(/-node$/, "");
+    if (!protocols.some((p) => p.key === key)) protocols.push({ key, label: r.label.replace(/ \((Chromium|Node)\)$/, "") });
+  }
+  const header = [
+    "protocol", "Chromium p50", "Node p50", "Chromium p99", "Node p99", "p50 Chromium-Node",
+    "Chromium bytes/call (req + resp)", "Node bytes/call (req + resp)", "calls C | N", "notes",
+  ];
+  const lines = protocols.map(({ key, label }) => {
+    const c = byId.get(key);
+    const n = byId.get(`${key}-node`);
+    const cp50 = c?.latency?.summary.p50Us;
+    const np50 = n?.latency?.summary.p50Us;
+    const delta = cp50 !== undefined && np50 !== undefined && Number.isFinite(cp50) && Number.isFinite(np50) ? `${signed(cp50 - np50)} µs` : "-";
+    const calls = (r: Row | undefined) => (r?.latency ? `${r.latency.summary.count}${r.latency.errors ? ` (${r.latency.errors} err)` : ""}` : "-");
+    const note = (who: string, r: Row | undefined) => {
+      const parts = [r?.skipped ? `skipped: ${r.skipped}` : "", ...(r?.notes ?? [])].filter(Boolean);
+      return parts.length ? `${who}: ${parts.join(", ")}` : "";
+    };
+    return [
+      label,
+      us(cp50),
+      us(np50),
+      us(c?.latency?.summary.p99Us),
+      us(n?.latency?.summary.p99Us),
+      delta,
+      bodyCell(c),
+      bodyCell(n),
+      `${calls(c)} | ${calls(n)}`,
+      [note("Chromium", c), note("Node", n)].filter(Boolean).join("; "),
+    ];
+  });
+  return { header, lines, numeric: new Set([1, 2, 3, 4, 5, 6, 7, 8]) };
+}
+
+/** What the browser rows measured and how, under their table. */
+export function browserSummary(rows: Row[]): string[] {
+  const mine = rows.filter((r) => r.scenario === "browser" && !r.skipped);
+  if (mine.length === 0) return [];
+  const out: string[] = [
+    "edge: the edge bundle + the playground's static assets under Miniflare (startEdge(vars, { assets: true }), as the e2e tests run it) and one worker process; both columns call this same edge over HTTP/1.1 on 127.0.0.1",
+    "body: the bench's iris body (3 rows x 4 FP32) in the page's JSON editor; Node's REST/GraphQL calls send the bytes the page sent, its Connect/gRPC-Web calls the message decoded from the page's Connect binary body",
+  ];
+  const chromium = mine.find((r) => !r.id.endsWith("-node") && r.latency);
+  const node = mine.filter((r) => r.id.endsWith("-node") && r.latency);
+  if (chromium?.latency) out.push(`Chromium: ${chromium.latency.tool}`);
+  for (const tool of [...new Set(node.map((r) => r.latency!.tool))]) out.push(`Node: ${tool}`);
+  for (const method of [...new Set(mine.map((r) => r.bodies?.method).filter((m): m is string => m !== undefined))]) out.push(`bytes: ${method}`);
+  return out;
+}
+
 /** GraphQL against REST: the 3-model unit of work and the single call. */
 export function graphqlSummary(rows: Row[]): string[] {
   const byId = new Map(rows.filter((r) => r.scenario === "graphql").map((r) => [r.id, r]));
@@ -149,6 +214,7 @@ const SCENARIO_TITLE: Record<Row["scenario"], string> = {
   "mlp-wide": "mlp-wide (1 row per request), dynamic batching on vs off",
   "edge-cache": "edge cache and protection, iris REST under workerd serve (ratios to the bare Worker)",
   graphql: "GraphQL vs REST, edge under workerd serve, cache-control: no-store (ratios to the REST row named in notes)",
+  browser: "browser vs Node: iris (3 rows) through the edge under Miniflare (assets + Worker, one worker), cache bypassed (no-store), sequential calls; bytes = request + response bodies only, as the page measures them",
 };
 
 export function textTable(report: BenchReport): string {
@@ -166,6 +232,8 @@ export function textTable(report: BenchReport): string {
   if (cache.length) out.push("== edge cache vs bare Worker; auth + rate limiting cost", ...cache, "");
   const gql = graphqlSummary(report.rows);
   if (gql.length) out.push("== GraphQL vs REST", ...gql, "");
+  const br = browserSummary(report.rows);
+  if (br.length) out.push("== browser vs Node: how", ...br, "");
   out.push("== goals");
   for (const g of report.goals) out.push(`${g.met === null ? "n/a " : g.met ? "MET " : "MISS"}  ${g.name}: target ${g.target}; measured ${g.measured}`);
   const m = report.machine;
@@ -190,6 +258,8 @@ export function markdown(report: BenchReport): string {
   if (cache.length) out.push("## Edge cache vs bare Worker; auth + rate limiting cost", "", ...cache.map((l) => `- ${l}`), "");
   const gql = graphqlSummary(report.rows);
   if (gql.length) out.push("## GraphQL vs REST", "", ...gql.map((l) => `- ${l.trim()}`), "");
+  const br = browserSummary(report.rows);
+  if (br.length) out.push("## Browser vs Node: how", "", ...br.map((l) => `- ${l}`), "");
   out.push("## Goals", "", "| goal | target | measured | met |", "|---|---|---|---|");
   for (const g of report.goals) out.push(`| ${esc(g.name)} | ${esc(g.target)} | ${esc(g.measured)} | ${g.met === null ? "n/a" : g.met ? "yes" : "no"} |`);
   const m = report.machine;

@@ -48,8 +48,23 @@ export interface WireBytes {
   method: string;
 }
 
+/** Body bytes per call (browser scenario): request and response bodies only, no headers or framing of HTTP itself. */
+export interface BodyBytes {
+  /** Calls counted (the measured ones). */
+  calls: number;
+  /** Mean request body bytes per call. */
+  request: number;
+  /** Mean response body bytes per call. */
+  response: number;
+  /** Smallest and largest request + response of one call (equal when every call sent and got the same bytes). */
+  minTotal: number;
+  maxTotal: number;
+  /** How they were counted. */
+  method: string;
+}
+
 export interface Row {
-  scenario: "iris" | "mlp-wide" | "edge-cache" | "graphql";
+  scenario: "iris" | "mlp-wide" | "edge-cache" | "graphql" | "browser";
   id: string;
   /** Human label for the table. */
   label: string;
@@ -64,6 +79,8 @@ export interface Row {
   redis?: RedisPerRequest;
   /** graphql rows: bytes on the wire per unit of work. */
   wire?: WireBytes;
+  /** browser rows: request + response body bytes per call. */
+  bodies?: BodyBytes;
   /** Id of the row the ratio columns divide by, when not the scenario's floor. */
   baseline?: string;
 }
