@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ORT_TYPE } from "../../gpu-worker/model/tensors.js";
 import { buildModels, FIXTURES_DIR, MODELS_DIR, modelPaths } from "../../scripts/models/build.js";
 import type { ModelConfig } from "../../scripts/models/config.js";
 
@@ -21,22 +22,6 @@ const MODELS: ReadonlyArray<readonly [string, string]> = [
   [FIXTURES_DIR, "nobatch"],
 ];
 
-// Config datatype -> onnxruntime-node tensor type.
-const ORT_TYPE: Record<string, ort.Tensor.Type> = {
-  BOOL: "bool",
-  UINT8: "uint8",
-  UINT16: "uint16",
-  UINT32: "uint32",
-  UINT64: "uint64",
-  INT8: "int8",
-  INT16: "int16",
-  INT32: "int32",
-  INT64: "int64",
-  FP16: "float16",
-  FP32: "float32",
-  FP64: "float64",
-  BYTES: "string",
-};
 
 const sessions = new Map<string, ort.InferenceSession>();
 const configs = new Map<string, ModelConfig>();
