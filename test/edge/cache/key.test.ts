@@ -1,21 +1,14 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ModelInferRequestSchema, type ModelInferRequest } from "../../../gen/inference/grpc_service_pb.js";
+import { cacheKey, canonicalRequest } from "../../../edge/cache/key.js";
 import type { Principal } from "../../../edge/auth/types.js";
 import type { ModelInfo } from "../../../edge/catalogue/types.js";
-import { cacheKey, canonicalRequest } from "../../../edge/cache/key.js";
+import { ALICE, BOB, MODEL } from "./support.js";
 
-const model: ModelInfo = {
-  name: "iris",
-  version: "1",
-  maxBatchSize: 64,
-  deterministic: true,
-  costWeight: 1,
-  cacheTtlS: 60,
-  cachePublic: false,
-};
-const alice: Principal = { id: "key:a", kind: "api-key", tenant: "alice", plan: "default" };
-const bob: Principal = { id: "key:b", kind: "api-key", tenant: "bob", plan: "default" };
+const model = MODEL;
+const alice = ALICE;
+const bob = BOB;
 
 /** Fields to add to a request under test (outputs, parameters, id). */
 type Extra = Pick<MessageInitShape<typeof ModelInferRequestSchema> & { $typeName?: undefined }, "id" | "outputs" | "parameters">;
