@@ -10,13 +10,11 @@ import { Code, ConnectError, createClient, type Client, type Interceptor } from 
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import {
   DATATYPE_INFO,
-  decodeContents,
-  decodeRaw,
+  bf16BitsToNumber,
+  decodeOutput,
   elementCount,
   encodeRaw,
   fp16BitsToNumber,
-  bf16BitsToNumber,
-  isDatatype,
   numberToBf16Bits,
   numberToFp16Bits,
   type Datatype,
@@ -176,15 +174,11 @@ function flatten(data: TensorInput["data"]): Element[] {
 /** Reads every output (raw or typed contents) back into plain values. */
 export function outputsOf(response: ModelInferResponse): PlainTensor[] {
   return response.outputs.map((output, index) => {
-    if (!isDatatype(output.datatype)) throw new TypeError(`unknown datatype ${output.datatype}`);
-    const datatype = output.datatype;
-    const shape = output.shape.map(Number);
-    const count = elementCount(shape);
-    if (count instanceof Error) throw new TypeError(`${output.name}: ${count.message}`);
-    const raw = response.rawOutputContents[index];
-    const values = raw !== undefined ? decodeRaw(datatype, raw, count) : decodeContents(datatype, output.contents, count);
-    if (values instanceof Error) throw new TypeError(`${output.name}: ${values.message}`);
-    return { name: output.name, datatype, shape, data: plainValues(datatype, values) };
+    const values = decodeOutput(response, index);
+    if (values instanceof Error) throw new TypeError(values.message);
+    // decodeOutput has checked the datatype.
+    const datatype = output.datatype as Datatype;
+    return { name: output.name, datatype, shape: output.shape.map(Number), data: plainValues(datatype, values) };
   });
 }
 

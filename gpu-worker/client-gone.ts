@@ -7,9 +7,10 @@
 import { Code, ConnectError, createContextKey, createContextValues, type ContextValues } from "@connectrpc/connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-const NEVER = new AbortController().signal;
+/** The default: a call that is not watched (HTTP/2, where resets reach connect's own signal). */
+export const NO_DISCONNECT_WATCH = new AbortController().signal;
 
-export const clientGoneKey = createContextKey<AbortSignal>(NEVER, { description: "HTTP/1.1 client disconnect" });
+export const clientGoneKey = createContextKey<AbortSignal>(NO_DISCONNECT_WATCH, { description: "HTTP/1.1 client disconnect" });
 
 const signals = new WeakMap<object, AbortSignal>();
 
@@ -26,5 +27,5 @@ export function watchHttp1Disconnect(req: IncomingMessage, res: ServerResponse):
 
 /** connect-node's `contextValues` hook: hands the call its disconnect signal. */
 export function disconnectContext(req: object): ContextValues {
-  return createContextValues().set(clientGoneKey, signals.get(req) ?? NEVER);
+  return createContextValues().set(clientGoneKey, signals.get(req) ?? NO_DISCONNECT_WATCH);
 }

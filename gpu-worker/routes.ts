@@ -9,7 +9,7 @@ import { encodeRaw } from "../common/oip/index.js";
 import { GRPCInferenceService, type InferParameterSchema } from "../gen/inference/grpc_service_pb.js";
 import { fullShape, type ModelConfig, type TensorConfig } from "./model/config.js";
 import type { ModelRepository } from "./model/repository.js";
-import { clientGoneKey } from "./client-gone.js";
+import { clientGoneKey, NO_DISCONNECT_WATCH } from "./client-gone.js";
 import type { ServingState } from "./state.js";
 
 export const SERVER_NAME = "edge-inference-gateway-worker";
@@ -30,10 +30,13 @@ const doubleParam = (value: number): ParameterInit => ({ parameterChoice: { case
  * REQUEST_TIMEOUT_MS, which is also the deadline of calls that set none.
  */
 function callSignal(context: HandlerContext, capMs: number): AbortSignal {
-  const signals = [context.signal, context.values.get(clientGoneKey)];
+  const signals = [context.signal];
+  const gone = context.values.get(clientGoneKey);
+  if (gone !== NO_DISCONNECT_WATCH) signals.push(gone);
   const clientMs = context.timeoutMs();
   if (clientMs === undefined || clientMs > capMs) signals.push(AbortSignal.timeout(capMs));
-  return AbortSignal.any(signals);
+  // The common HTTP/2 call with a deadline needs no combined signal.
+  return signals.length === 1 ? context.signal : AbortSignal.any(signals);
 }
 
 const tensorMetadata = (config: ModelConfig, tensor: TensorConfig) => ({

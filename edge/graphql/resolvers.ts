@@ -2,6 +2,7 @@
 // objects. Every call goes through `gateway.guard`, so a failing field
 // becomes a field error with extensions.code while its siblings resolve.
 import { create } from "@bufbuild/protobuf";
+import { toNumbers } from "../../common/oip/index.js";
 import {
   ModelReadyRequestSchema,
   ModelStatisticsRequestSchema,
@@ -20,7 +21,7 @@ import { metadataKey, type GatewayContext } from "./context.js";
 import { toGraphQLError } from "./errors.js";
 import { Repeater } from "./yoga.js";
 import { Long, Parameters, TensorData, parametersToPlain } from "./scalars.js";
-import { inferRequestFromArgs, valuesAsNumbers, valuesToJson, type DecodedTensor, type InferArgs, type InferResult } from "./tensors.js";
+import { inferRequestFromArgs, valuesToJson, type DecodedTensor, type InferArgs, type InferResult } from "./tensors.js";
 
 interface Ctx {
   readonly gateway: GatewayContext;
@@ -102,7 +103,7 @@ async function top(result: InferResult, args: { k: number; output?: string | nul
     if (chosen === undefined) return [];
   }
   labels = labelsOf(metadata, chosen.name);
-  const scores = valuesAsNumbers(chosen.datatype, chosen.values);
+  const scores = toNumbers(chosen.datatype, chosen.values);
   if (scores === null) throw invalidArgument(`top: output "${chosen.name}" is ${chosen.datatype}, not numeric`);
   const classes = chosen.shape.at(-1) ?? 1;
   if (!Number.isInteger(args.k) || args.k < 1) throw invalidArgument("top: k must be at least 1");

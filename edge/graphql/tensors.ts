@@ -102,16 +102,3 @@ export function valuesToJson(datatype: string, values: TensorValues): unknown[] 
       return Array.from(values as Int32Array);
   }
 }
-
-/** Numeric values as doubles (for top(k)); null for BYTES. */
-export function valuesAsNumbers(datatype: string, values: TensorValues): number[] | null {
-  if (Array.isArray(values)) return null;
-  switch (datatype) {
-    case "FP16":
-      return Array.from(values as Uint16Array, fp16BitsToNumber);
-    case "BF16":
-      return Array.from(values as Uint16Array, bf16BitsToNumber);
-    default:
-      return Array.from(values as ArrayLike<number | bigint>, Number);
-  }
-}

@@ -3,15 +3,7 @@
 // bigint, and a double would round past 2^53), non-finite floats become the
 // strings "NaN" / "Infinity" / "-Infinity" (JSON has no such numbers), and
 // FP16/BF16 bit patterns are written as the numbers they encode.
-import {
-  bf16BitsToNumber,
-  decodeContents,
-  decodeRaw,
-  elementCount,
-  fp16BitsToNumber,
-  isDatatype,
-  type TensorValues,
-} from "../../common/oip/index.js";
+import { bf16BitsToNumber, decodeOutput, fp16BitsToNumber, type TensorValues } from "../../common/oip/index.js";
 import type { ModelInferResponse, ModelMetadataResponse } from "../../gen/inference/grpc_service_pb.js";
 import { Code } from "@connectrpc/connect";
 import { GatewayError } from "../errors.js";
@@ -55,17 +47,8 @@ export function inferResponseToJson(response: ModelInferResponse): string {
  * Shared with the GraphQL adapter.
  */
 export function outputValues(response: ModelInferResponse, index: number): TensorValues {
-  const output = response.outputs[index]!;
-  const label = `output "${output.name}"`;
-  if (!isDatatype(output.datatype)) throw badUpstream(`${label} has unknown datatype "${output.datatype}"`);
-  const count = elementCount(output.shape);
-  if (count instanceof Error) throw badUpstream(`${label}: ${count.message}`);
-  const raw = response.rawOutputContents[index];
-  const values =
-    raw !== undefined && response.rawOutputContents.length > 0
-      ? decodeRaw(output.datatype, raw, count)
-      : decodeContents(output.datatype, output.contents, count);
-  if (values instanceof Error) throw badUpstream(`${label}: ${values.message}`);
+  const values = decodeOutput(response, index);
+  if (values instanceof Error) throw badUpstream(values.message);
   return values;
 }
 
