@@ -47,6 +47,13 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** A fetch to use instead of the global one (e.g. to meter bytes). */
   fetch?: typeof globalThis.fetch;
+  /**
+   * When a ModelInfer call is aborted (its AbortSignal), also tell the edge
+   * with ModelInferCancel, so the GPU worker stops working on it even where
+   * the connection cannot carry the cancellation (HTTP/1.1 hops). Calls
+   * without an id get a random one for this. Default true.
+   */
+  cancelOnAbort?: boolean;
 }
 
 /** The generated client over the chosen browser protocol. */
@@ -63,12 +70,49 @@ export function createGatewayClient(options: ClientOptions): InferenceClient {
     // Bound so the global is looked up per call (tests and pages may patch it).
     fetch: options.fetch ?? ((...args: Parameters<typeof globalThis.fetch>) => globalThis.fetch(...args)),
   };
+  const interceptors: Interceptor[] = options.cancelOnAbort === false ? common.interceptors : [...common.interceptors, cancelOnAbort(() => client)];
   const protocol = options.protocol ?? "grpc-web";
   const transport =
     protocol === "grpc-web"
-      ? createGrpcWebTransport(common)
-      : createConnectTransport({ ...common, useBinaryFormat: protocol === "connect-binary" });
-  return createClient(GRPCInferenceService, transport);
+      ? createGrpcWebTransport({ ...common, interceptors })
+      : createConnectTransport({ ...common, interceptors, useBinaryFormat: protocol === "connect-binary" });
+  const client: InferenceClient = createClient(GRPCInferenceService, transport);
+  return client;
+}
+
+/**
+ * Gives every ModelInfer call an id (when it has none) and, if the caller
+ * aborts it before the answer, sends ModelInferCancel for that id. A browser
+ * that aborts an HTTP/1.1 fetch only closes its connection, and a proxy or
+ * runtime in between may not pass that on; the explicit cancel always
+ * arrives. It is fire-and-forget: the aborted call has already failed.
+ */
+function cancelOnAbort(client: () => InferenceClient): Interceptor {
+  return (next) => async (req) => {
+    if (req.stream || req.method.name !== "ModelInfer") return next(req);
+    const message = req.message as ModelInferRequest;
+    const id = message.id === "" ? randomId() : message.id;
+    const request = message.id === "" ? { ...req, message: { ...message, id } } : req;
+    const onAbort = (): void => {
+      // A passed deadline travels with the call itself (timeout headers).
+      if (ConnectError.from(req.signal.reason).code === Code.DeadlineExceeded) return;
+      client()
+        .modelInferCancel({ modelName: message.modelName, id })
+        .catch(() => undefined);
+    };
+    req.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await next(request);
+    } finally {
+      req.signal.removeEventListener("abort", onAbort);
+    }
+  };
+}
+
+/** 128 random bits, hex (crypto.randomUUID needs a secure context; this does not). */
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** A nested array of one element type, any depth (row-major). */

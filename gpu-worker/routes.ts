@@ -5,10 +5,11 @@
 import { readFileSync } from "node:fs";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { encodeRaw } from "../common/oip/index.js";
+import { CALL_ID_HEADER, MAX_CALL_ID_LENGTH, encodeRaw } from "../common/oip/index.js";
 import { GRPCInferenceService, type InferParameterSchema } from "../gen/inference/grpc_service_pb.js";
 import { fullShape, type ModelConfig, type TensorConfig } from "./model/config.js";
 import type { ModelRepository } from "./model/repository.js";
+import type { CancelRegistry } from "./cancel/registry.js";
 import { clientGoneKey, NO_DISCONNECT_WATCH } from "./client-gone.js";
 import type { ServingState } from "./state.js";
 
@@ -26,11 +27,13 @@ const doubleParam = (value: number): ParameterInit => ({ parameterChoice: { case
 
 /**
  * The signal a call runs under: the client's deadline and disconnect (via
- * connect's context.signal, plus the HTTP/1.1 disconnect watch), capped by
+ * connect's context.signal, plus the HTTP/1.1 disconnect watch), an explicit
+ * ModelInferCancel (`cancelled`, when the call has an id), capped by
  * REQUEST_TIMEOUT_MS, which is also the deadline of calls that set none.
  */
-function callSignal(context: HandlerContext, capMs: number): AbortSignal {
+function callSignal(context: HandlerContext, capMs: number, cancelled?: AbortSignal): AbortSignal {
   const signals = [context.signal];
+  if (cancelled !== undefined) signals.push(cancelled);
   const gone = context.values.get(clientGoneKey);
   if (gone !== NO_DISCONNECT_WATCH) signals.push(gone);
   const clientMs = context.timeoutMs();
@@ -49,9 +52,24 @@ export interface RouteOptions {
   readonly requestTimeoutMs: number;
 }
 
+/**
+ * The id a call can be cancelled by: the edge's per-caller key (header) when
+ * the call came through the edge, else the request's own id (direct callers).
+ */
+function cancelIdOf(request: { id: string }, context: HandlerContext): string {
+  return context.requestHeader.get(CALL_ID_HEADER) ?? request.id;
+}
+
+function requireCancelId(id: string): void {
+  if (id.length > MAX_CALL_ID_LENGTH) {
+    throw new ConnectError(`request id is ${id.length} characters long; the limit is ${MAX_CALL_ID_LENGTH}`, Code.InvalidArgument);
+  }
+}
+
 export function inferenceService(
   repository: ModelRepository,
   state: ServingState,
+  calls: CancelRegistry,
   options: RouteOptions,
 ): ServiceImpl<typeof GRPCInferenceService> {
   const requireReady = () => {
@@ -100,7 +118,15 @@ export function inferenceService(
     async modelInfer(request, context) {
       requireReady();
       const model = repository.resolve(request.modelName, request.modelVersion);
-      const outputs = await model.infer(request, callSignal(context, options.requestTimeoutMs));
+      const cancelId = cancelIdOf(request, context);
+      requireCancelId(cancelId);
+      const tracked = cancelId === "" ? undefined : calls.track(model.config.name, cancelId);
+      let outputs;
+      try {
+        outputs = await model.infer(request, callSignal(context, options.requestTimeoutMs, tracked?.signal));
+      } finally {
+        tracked?.release();
+      }
       return {
         modelName: model.config.name,
         modelVersion: model.version,
@@ -108,6 +134,15 @@ export function inferenceService(
         outputs: outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape.map(BigInt) })),
         rawOutputContents: outputs.map((t) => encodeRaw(t.values)),
       };
+    },
+    modelInferCancel(request) {
+      if (request.modelName === "" || request.id === "") {
+        throw new ConnectError("model_name and id are both required to cancel a call", Code.InvalidArgument);
+      }
+      requireCancelId(request.id);
+      // Resolved for its canonical name (and so an unknown model is a clear not_found).
+      const model = repository.resolve(request.modelName, "");
+      return { cancelled: calls.cancel(model.config.name, request.id) };
     },
     modelStatistics(request) {
       let models = repository.models();

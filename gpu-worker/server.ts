@@ -15,6 +15,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { GRPCInferenceService } from "../gen/inference/grpc_service_pb.js";
 import { bearerTokenInterceptor } from "./auth.js";
+import { CancelRegistry } from "./cancel/registry.js";
 import { disconnectContext, watchHttp1Disconnect } from "./client-gone.js";
 import type { WorkerConfig } from "./config.js";
 import { healthService } from "./health.js";
@@ -48,10 +49,13 @@ export async function startServer(config: WorkerConfig, repository: ModelReposit
   const state = new ServingState();
   const shutdown = new AbortController();
   const readMaxBytes = requestByteLimit(repository.configs(), config.maxMessageBytes);
+  // No call lives past REQUEST_TIMEOUT_MS, so a cancellation need not be
+  // remembered longer; 10,000 remembered ids is ~1 MB at the longest ids.
+  const calls = new CancelRegistry({ rememberMs: config.requestTimeoutMs, maxRemembered: 10_000 });
 
   const rpc = connectNodeAdapter({
     routes: (router) => {
-      router.service(GRPCInferenceService, inferenceService(repository, state, config));
+      router.service(GRPCInferenceService, inferenceService(repository, state, calls, config));
       router.service(Health, healthService(state));
     },
     interceptors: config.token === undefined ? [] : [bearerTokenInterceptor(config.token)],

@@ -9,6 +9,7 @@
 //           apikeys:index (hash)  field <id> -> <sha256 hex>  (list, revoke by id)
 // Only the hash is stored: a leaked database does not leak usable keys, and
 // a fast unsalted hash is enough because the secret has 256 bits of entropy.
+import { sha256Hex } from "../crypto/sha256.js";
 
 export const API_KEY_PREFIX = "gw_";
 export const KEY_INDEX = "apikeys:index";
@@ -30,11 +31,8 @@ export function parseApiKey(key: string): { id: string } | null {
   return match ? { id: match[1]! } : null;
 }
 
-/** Hex SHA-256 of the whole key (Web Crypto: same code in workerd and Node). */
-export async function hashApiKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** Hex SHA-256 of the whole key: what Redis stores instead of the key. */
+export const hashApiKey = (key: string): Promise<string> => sha256Hex(key);
 
 export const recordKey = (hash: string): string => `apikey:${hash}`;
 

@@ -8,10 +8,13 @@
 // Cancellation, kept simple:
 //   - a follower whose own signal aborts stops waiting at once (its reason);
 //     the shared work goes on for the leader and other followers;
-//   - the work is bound to the leader's signal: when the leader goes away or
-//     its deadline passes, the work fails. A follower that sees that failure
-//     while its own request is still live runs the work itself instead of
+//   - the work is bound to the leader: when the leader goes away, its
+//     deadline passes or it cancels its call by id (the worker answers
+//     `canceled`), the work fails. A follower that sees that failure while
+//     its own request is still live runs the work itself instead of
 //     inheriting someone else's cancellation (`join` tells it via `retry`).
+import { Code } from "@connectrpc/connect";
+
 export interface Flight<T> {
   readonly promise: Promise<T>;
   /** The leader's signal: aborted means a failure may be the leader's, not the work's. */
@@ -53,7 +56,7 @@ export class SingleFlight<T> {
     try {
       return { value: await untilAborted(flight.promise, signal) };
     } catch (error) {
-      if (!signal.aborted && flight.signal.aborted) return { retry: true };
+      if (!signal.aborted && (flight.signal.aborted || isCancellation(error))) return { retry: true };
       throw error;
     }
   }
@@ -62,6 +65,11 @@ export class SingleFlight<T> {
   get size(): number {
     return this.flights.size;
   }
+}
+
+/** A `canceled` answer: always someone's cancellation (the leader's), never the work's own result. */
+function isCancellation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === Code.Canceled;
 }
 
 /** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */

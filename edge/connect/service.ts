@@ -32,6 +32,7 @@ export function createInferenceService(
     serverMetadata: (req, h) => run(h, (ctx) => pipeline.serverMetadata(req, ctx)),
     modelMetadata: (req, h) => run(h, (ctx) => pipeline.modelMetadata(req, ctx)),
     modelInfer: (req, h) => run(h, (ctx) => pipeline.modelInfer(req, ctx)),
+    modelInferCancel: (req, h) => run(h, (ctx) => pipeline.modelInferCancel(req, ctx)),
     modelStatistics: (req, h) => run(h, (ctx) => pipeline.modelStatistics(req, ctx)),
   };
 }

@@ -5,8 +5,12 @@
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import {
+  ModelInferCancelRequestSchema,
+  ModelInferCancelResponseSchema,
   ServerLiveResponseSchema,
   ServerReadyResponseSchema,
+  type ModelInferCancelRequest,
+  type ModelInferCancelResponse,
   type ModelInferRequest,
   type ModelInferResponse,
   type ModelMetadataRequest,
@@ -26,9 +30,11 @@ import type { Authenticator, Principal } from "../auth/types.js";
 import type { InferenceCache } from "../cache/types.js";
 import type { ModelCatalogue, ModelInfo } from "../catalogue/types.js";
 import type { EdgeConfig } from "../config.js";
+import { CALL_ID_HEADER } from "../../common/oip/index.js";
 import { GatewayError, invalidArgument } from "../errors.js";
 import type { RateLimiter } from "../rate-limit/types.js";
 import type { Upstream } from "../upstream/client.js";
+import { checkCallId, workerCallId } from "./call-id.js";
 import { timed, type RequestContext } from "./context.js";
 import { validateInferRequest } from "./validate.js";
 
@@ -41,6 +47,7 @@ export interface Pipeline {
   serverMetadata(request: ServerMetadataRequest, ctx: RequestContext): Promise<ServerMetadataResponse>;
   modelMetadata(request: ModelMetadataRequest, ctx: RequestContext): Promise<ModelMetadataResponse>;
   modelInfer(request: ModelInferRequest, ctx: RequestContext): Promise<ModelInferResponse>;
+  modelInferCancel(request: ModelInferCancelRequest, ctx: RequestContext): Promise<ModelInferCancelResponse>;
   modelStatistics(request: ModelStatisticsRequest, ctx: RequestContext): Promise<ModelStatisticsResponse>;
 }
 
@@ -106,10 +113,28 @@ export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements">, up
       const principal = await timed(ctx, "auth", () => auth.authenticate(ctx));
       validateInferRequest(request, config.maxTensorElements);
       requireModelName(request.modelName);
+      checkCallId(request.id);
       auth.authorize(principal, request.modelName);
       const model = await catalogue.resolve(request.modelName, request.modelVersion, ctx);
       await timed(ctx, "ratelimit", () => rateLimit.admit(principal, { model: model.name, cost: costOf(request, model) }, ctx));
-      return cache.through({ principal, model, request }, ctx, () => upstream.call("modelInfer", request, ctx));
+      // A call with an id can be cancelled by it (modelInferCancel).
+      const callId = request.id === "" ? undefined : { headers: { [CALL_ID_HEADER]: await workerCallId(principal, request.id) } };
+      return cache.through({ principal, model, request }, ctx, () => upstream.call("modelInfer", request, ctx, callId));
+    },
+
+    // The explicit cancel for transports that cannot carry one (an HTTP/1.1
+    // hop that never notices its client leaving). Costs one request, no
+    // model units. Every worker hears it: the call may have gone to any.
+    async modelInferCancel(request, ctx) {
+      requireModelName(request.modelName);
+      if (request.id === "") throw invalidArgument("id is required: the id the call was sent with");
+      checkCallId(request.id);
+      const principal = await admit(ctx, request.modelName);
+      const model = await catalogue.resolve(request.modelName, "", ctx);
+      const cancel = create(ModelInferCancelRequestSchema, { modelName: model.name, id: await workerCallId(principal, request.id) });
+      const { answers } = await upstream.broadcast("modelInferCancel", cancel, ctx);
+      if (answers.length === 0) throw new GatewayError(Code.Unavailable, "no GPU worker took the cancellation; try again shortly");
+      return create(ModelInferCancelResponseSchema, { cancelled: answers.reduce((n, a) => n + a.cancelled, 0) });
     },
 
     async modelStatistics(request, ctx) {

@@ -14,6 +14,7 @@ import {
 import type { AppEnv } from "../http/types.js";
 import { withRequestContext, type RequestContext } from "../pipeline/context.js";
 import { parseJsonBody } from "./json-body.js";
+import { cancelRequestFromJson } from "./json-cancel.js";
 import { inferRequestFromJson } from "./json-tensors.js";
 import { inferResponseToJson, modelMetadataToJson } from "./json-write.js";
 
@@ -57,6 +58,13 @@ export function restRoutes(): Hono<AppEnv> {
   app.get("/v2/models/stats", async (c) => {
     const res = await run(c, (ctx) => c.var.runtime.pipeline.modelStatistics(create(ModelStatisticsRequestSchema), ctx));
     return json(c, toJsonString(ModelStatisticsResponseSchema, res, { useProtoFieldName: true }));
+  });
+
+  // Gateway addition: cancel calls in flight by the "id" they were sent with.
+  app.post("/v2/models/:name/cancel", async (c) => {
+    const request = cancelRequestFromJson(parseJsonBody(await c.req.text()), nameOf(c));
+    const res = await run(c, (ctx) => c.var.runtime.pipeline.modelInferCancel(request, ctx));
+    return json(c, JSON.stringify({ model_name: request.modelName, id: request.id, cancelled: res.cancelled }));
   });
 
   for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {

@@ -19,8 +19,25 @@ export type RpcName = keyof InferenceClient;
 export type RpcRequest<K extends RpcName> = Parameters<InferenceClient[K]>[0];
 export type RpcResponse<K extends RpcName> = Awaited<ReturnType<InferenceClient[K]>>;
 
+export interface CallOptions {
+  /** Extra request headers for the worker (e.g. the call's cancellation id). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** One answer per worker that answered; workers that failed are counted, not thrown. */
+export interface BroadcastResult<K extends RpcName> {
+  readonly answers: RpcResponse<K>[];
+  readonly failed: number;
+}
+
 export interface Upstream {
-  call<K extends RpcName>(method: K, request: RpcRequest<K>, ctx: RequestContext): Promise<RpcResponse<K>>;
+  call<K extends RpcName>(method: K, request: RpcRequest<K>, ctx: RequestContext, options?: CallOptions): Promise<RpcResponse<K>>;
+  /**
+   * Sends `request` to every worker at once, without retries: for messages
+   * that concern whatever any worker holds (a cancellation may concern a
+   * call that another isolate sent to any worker).
+   */
+  broadcast<K extends RpcName>(method: K, request: RpcRequest<K>, ctx: RequestContext): Promise<BroadcastResult<K>>;
 }
 
 export interface UpstreamOptions {
@@ -45,18 +62,20 @@ export function createUpstream(
     { now, ...options.pool },
   );
   const budget = new RetryBudget({ now, ...options.budget });
-  const headers: Record<string, string> = config.workerToken ? { authorization: `Bearer ${config.workerToken}` } : {};
+  const auth: Record<string, string> = config.workerToken ? { authorization: `Bearer ${config.workerToken}` } : {};
 
   async function attempt<K extends RpcName>(
     endpoint: Endpoint<InferenceClient>,
     method: K,
     request: RpcRequest<K>,
     ctx: RequestContext,
+    options: CallOptions = {},
   ): Promise<RpcResponse<K>> {
     const started = now();
     endpoint.inFlight += 1;
     try {
       const rpc = endpoint.client[method] as (req: RpcRequest<K>, opts: object) => Promise<RpcResponse<K>>;
+      const headers = options.headers === undefined ? auth : { ...options.headers, ...auth };
       return await rpc(request, { signal: ctx.signal, timeoutMs: Math.max(1, ctx.remainingMs()), headers });
     } finally {
       endpoint.inFlight -= 1;
@@ -66,7 +85,26 @@ export function createUpstream(
   }
 
   return {
-    async call<K extends RpcName>(method: K, request: RpcRequest<K>, ctx: RequestContext): Promise<RpcResponse<K>> {
+    async broadcast<K extends RpcName>(method: K, request: RpcRequest<K>, ctx: RequestContext): Promise<BroadcastResult<K>> {
+      const settled = await Promise.allSettled(pool.endpoints.map((endpoint) => attempt(endpoint, method, request, ctx)));
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const answers: RpcResponse<K>[] = [];
+      let failed = 0;
+      settled.forEach((outcome, i) => {
+        if (outcome.status === "fulfilled") answers.push(outcome.value);
+        else {
+          failed += 1;
+          const error = ConnectError.from(outcome.reason);
+          // not_found: that worker does not serve the model, which is no fault.
+          if (error.code !== Code.NotFound) {
+            log("warn", `a GPU worker failed ${method}`, { worker: pool.endpoints[i]!.url, error: error.rawMessage });
+          }
+        }
+      });
+      return { answers, failed };
+    },
+
+    async call<K extends RpcName>(method: K, request: RpcRequest<K>, ctx: RequestContext, options?: CallOptions): Promise<RpcResponse<K>> {
       budget.recordRequest();
       const tried = new Set<Endpoint<InferenceClient>>();
       let last: ConnectError | undefined;
@@ -78,7 +116,7 @@ export function createUpstream(
         if (endpoint === undefined) break;
         tried.add(endpoint);
         try {
-          const response: RpcResponse<K> = await attempt(endpoint, method, request, ctx);
+          const response: RpcResponse<K> = await attempt(endpoint, method, request, ctx, options);
           pool.markHealthy(endpoint);
           return response;
         } catch (error) {

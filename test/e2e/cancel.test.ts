@@ -1,9 +1,9 @@
-// Cancelling a call in the browser. Goal: an AbortController (or a deadline)
-// cancels all the way down, so the worker counts the run as cancelled rather
-// than completed. A deadline does (the edge forwards it and the worker
-// enforces it); an AbortController stops the call in the browser at once, but
-// the disconnect does not reach the worker through local workerd yet: that
-// gap is pinned below with it.fails (see the comment there).
+// Cancelling a call in the browser: an AbortController or a deadline cancels
+// all the way down, so the worker counts the run as cancelled rather than
+// completed. A deadline travels with the call (the edge forwards it and the
+// worker enforces it). An abort only closes the browser's HTTP/1.1
+// connection, which local workerd never notices, so the client also sends
+// ModelInferCancel for the call's id; the edge passes it to the workers.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEdge, type EdgeHandle } from "../support/edge-runtime.js";
@@ -88,12 +88,7 @@ describe("cancelling a browser call", () => {
       await new Promise((r) => setTimeout(r, 600));
     });
 
-    // Known gap, pinned so it is noticed when it closes: workerd (Miniflare,
-    // wrangler dev) does not notice an HTTP/1.1 client going away until it
-    // writes the response: request.signal never fires (probed with a bare
-    // Worker, with and without the enable_request_signal flag), and the worker
-    // completes the run. When that changes, `it.fails` turns red: flip it to `it`.
-    it.fails(`${protocol}: AbortController reaches the worker as a cancellation (workerd gap)`, async () => {
+    it(`${protocol}: AbortController reaches the worker as a cancellation`, async () => {
       const before = await counts();
       await slowCall(protocol, { abortMs: 100 });
       expect(await settledCounts(before)).toEqual({ cancelled: 1, success: 0 });

@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { SingleFlight } from "../../../edge/cache/single-flight.js";
 
@@ -26,5 +27,25 @@ describe("SingleFlight", () => {
     const joined = flights.join(h, new AbortController().signal);
     leader.abort();
     expect(await joined).toEqual({ retry: true });
+  });
+});
+
+describe("SingleFlight and cancellation by id", () => {
+  it("a follower retries when the flight failed as canceled (its leader's ModelInferCancel), not inheriting it", async () => {
+    const flights = new SingleFlight<number>();
+    const f = flights.start("k", new AbortController().signal, async () => {
+      throw new ConnectError("the call was cancelled by its caller", Code.Canceled);
+    });
+    f.promise.catch(() => undefined);
+    expect(await flights.join(f, new AbortController().signal)).toEqual({ retry: true });
+  });
+
+  it("other failures still reach followers", async () => {
+    const flights = new SingleFlight<number>();
+    const f = flights.start("k", new AbortController().signal, async () => {
+      throw new ConnectError("bad input", Code.InvalidArgument);
+    });
+    f.promise.catch(() => undefined);
+    await expect(flights.join(f, new AbortController().signal)).rejects.toThrow("bad input");
   });
 });

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { ModelMetadataRequestSchema } from "../../../gen/inference/grpc_service_pb.js";
+import { ModelInferCancelRequestSchema, ModelMetadataRequestSchema } from "../../../gen/inference/grpc_service_pb.js";
 import { GatewayError } from "../../../edge/errors.js";
 import { createRequestContext, detachedScope } from "../../../edge/pipeline/context.js";
 import { createUpstream } from "../../../edge/upstream/client.js";
@@ -91,5 +91,27 @@ describe("upstream client", () => {
     await Promise.all([1, 2, 3, 4].map(() => upstream.call("modelMetadata", md, ctx())));
     const hosts = workers.calls.map((c) => new URL(c.url).host);
     expect(hosts.filter((h) => h === "a")).toHaveLength(2);
+  });
+});
+
+describe("upstream broadcast and call headers", () => {
+  const cancel = create(ModelInferCancelRequestSchema, { modelName: "iris", id: "k" });
+
+  it("broadcast sends to every worker once and counts the ones that failed instead of throwing", async () => {
+    const answering = { ...echoImpl, modelInferCancel: () => ({ cancelled: 1 }) };
+    const workers = fakeWorkers({ "http://a": answering, "http://b": answering });
+    const upstream = createUpstream(config(["http://a", "http://b", "http://down"]), { fetch: workers.fetch });
+    const result = await upstream.broadcast("modelInferCancel", cancel, ctx());
+    expect(result.answers.map((a) => a.cancelled)).toEqual([1, 1]);
+    expect(result.failed).toBe(1);
+    expect(workers.calls.map((c) => new URL(c.url).host).sort()).toEqual(["a", "b", "down"]);
+  });
+
+  it("call passes extra headers to the worker, and the token still wins", async () => {
+    const workers = fakeWorkers({ "http://a": echoImpl });
+    const upstream = createUpstream(config(["http://a"], { workerToken: "s3cret" }), { fetch: workers.fetch });
+    await upstream.call("modelMetadata", md, ctx(), { headers: { "x-gateway-call-id": "abc", authorization: "Bearer forged" } });
+    expect(workers.calls[0]!.headers.get("x-gateway-call-id")).toBe("abc");
+    expect(workers.calls[0]!.headers.get("authorization")).toBe("Bearer s3cret");
   });
 });

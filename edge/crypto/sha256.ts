@@ -1,0 +1,5 @@
+// Hex SHA-256 of a string, with Web Crypto: the same code runs in workerd and Node.
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
