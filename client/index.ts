@@ -91,7 +91,7 @@ function cancelOnAbort(client: () => InferenceClient): Interceptor {
   return (next) => async (req) => {
     if (req.stream || req.method.name !== "ModelInfer") return next(req);
     const message = req.message as ModelInferRequest;
-    const id = message.id === "" ? randomId() : message.id;
+    const id = message.id === "" ? newCallId() : message.id;
     const request = message.id === "" ? { ...req, message: { ...message, id } } : req;
     const onAbort = (): void => {
       // A passed deadline travels with the call itself (timeout headers).
@@ -109,8 +109,8 @@ function cancelOnAbort(client: () => InferenceClient): Interceptor {
   };
 }
 
-/** 128 random bits, hex (crypto.randomUUID needs a secure context; this does not). */
-function randomId(): string {
+/** A fresh request id: 128 random bits, hex (crypto.randomUUID needs a secure context; this does not). */
+export function newCallId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

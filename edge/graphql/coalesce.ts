@@ -83,6 +83,8 @@ function paramsKey(params: Readonly<Record<string, InferParameter>>): string {
 
 /** Requests with equal keys may be concatenated; null: never merge this one. */
 function compatibilityKey(request: ModelInferRequest): string | null {
+  // A call with an id can be cancelled by it (cancelInference): it keeps an upstream call of its own.
+  if (request.id !== "") return null;
   if (request.inputs.length === 0 || rowsOf(request) === null) return null;
   if (request.rawInputContents.length !== request.inputs.length) return null;
   return JSON.stringify([

@@ -4,6 +4,7 @@
 import { create } from "@bufbuild/protobuf";
 import { toNumbers } from "../../common/oip/index.js";
 import {
+  ModelInferCancelRequestSchema,
   ModelReadyRequestSchema,
   ModelStatisticsRequestSchema,
   ServerLiveRequestSchema,
@@ -188,6 +189,14 @@ export const resolvers = {
   Tensor: {
     data: (t: DecodedTensor) => valuesToJson(t.datatype, t.values),
     parameters: (t: DecodedTensor) => parametersToPlain(t.parameters),
+  },
+
+  Mutation: {
+    cancelInference: (_: unknown, args: { model: string; id: string }, { gateway: g }: Ctx) =>
+      g.guard(async () => {
+        const request = create(ModelInferCancelRequestSchema, { modelName: args.model, id: args.id });
+        return { cancelled: (await g.pipeline.modelInferCancel(request, g.ctx)).cancelled };
+      }),
   },
 
   Subscription: {

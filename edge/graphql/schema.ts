@@ -39,13 +39,27 @@ type Query {
     model: String!
     "Empty or absent: the version the model's version policy picks."
     version: String
-    "Echoed back in the result."
+    "Echoed back in the result; also what Mutation.cancelInference cancels the call by (a field with an id is never merged with others)."
     id: String
     inputs: [InferInput!]!
     "Outputs to return; absent: all of them."
     outputs: [RequestedOutput!]
     parameters: Parameters
   ): InferResult
+}
+
+type Mutation {
+  """
+  Cancels this caller's calls to model that are in flight under id (the id argument they were sent with): they end
+  with a CANCELED error and the GPU worker drops them. A cancellation that arrives before its call makes the call
+  fail on arrival. Use it where aborting the HTTP request does not reach the server (some HTTP/1.1 proxies).
+  """
+  cancelInference(model: String!, id: String!): CancelResult!
+}
+
+type CancelResult {
+  """Calls that were in flight under the id and are now cancelled (0: finished, or not arrived yet)."""
+  cancelled: Int!
 }
 
 type Subscription {

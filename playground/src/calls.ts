@@ -7,6 +7,7 @@ import {
   createGatewayClient,
   describeError,
   inferRequest,
+  newCallId,
   outputsOf,
   type Datatype,
   type Element,
@@ -163,12 +164,36 @@ async function viaConnect(protocol: Protocol, fetcher: typeof fetch, body: Infer
   return { ok: true, code: "ok", outputs: outputsOf(response), modelVersion: response.modelVersion };
 }
 
+/**
+ * An abortable REST or GraphQL call carries an id; aborting it also sends
+ * `cancel` for that id (as the client does for Connect and gRPC-Web), since
+ * the abort alone may never reach the worker. Fire-and-forget.
+ */
+function cancelOnAbort(settings: CallSettings, cancel: (id: string) => Promise<unknown>, ownId?: unknown): string | undefined {
+  const signal = settings.signal;
+  if (signal === undefined) return undefined;
+  const id = typeof ownId === "string" && ownId !== "" ? ownId : newCallId();
+  signal.addEventListener("abort", () => void cancel(id).catch(() => undefined), { once: true });
+  return id;
+}
+
+const postJson = (settings: CallSettings, path: string, body: unknown, extraHeaders: Record<string, string> = {}) =>
+  fetch(`${settings.baseUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...extraHeaders, ...authHeaders(settings) },
+    body: JSON.stringify(body),
+  });
+
 async function viaRest(fetcher: typeof fetch, body: InferBody, settings: CallSettings) {
-  const path = `/v2/models/${encodeURIComponent(settings.model)}${settings.version ? `/versions/${encodeURIComponent(settings.version)}` : ""}/infer`;
+  const model = encodeURIComponent(settings.model);
+  const path = `/v2/models/${model}${settings.version ? `/versions/${encodeURIComponent(settings.version)}` : ""}/infer`;
+  // An id typed into the raw JSON editor is kept.
+  const ownId = (body as { id?: unknown }).id;
+  const id = cancelOnAbort(settings, (id) => postJson(settings, `/v2/models/${model}/cancel`, { id }), ownId);
   const response = await fetcher(`${settings.baseUrl}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...authHeaders(settings) },
-    body: JSON.stringify(body),
+    body: JSON.stringify(id === undefined ? body : { ...body, id }),
     ...(settings.signal ? { signal: settings.signal } : {}),
   });
   const json = (await response.json().catch(() => ({}))) as {
@@ -182,21 +207,27 @@ async function viaRest(fetcher: typeof fetch, body: InferBody, settings: CallSet
   return { ok: true, code: "ok", outputs: (json.outputs ?? []).map(normalise), modelVersion: json.model_version ?? "" };
 }
 
-const GRAPHQL_INFER = `query Infer($model: String!, $version: String, $inputs: [InferInput!]!, $outputs: [RequestedOutput!]) {
-  infer(model: $model, version: $version, inputs: $inputs, outputs: $outputs) {
+const GRAPHQL_INFER = `query Infer($model: String!, $version: String, $id: String, $inputs: [InferInput!]!, $outputs: [RequestedOutput!]) {
+  infer(model: $model, version: $version, id: $id, inputs: $inputs, outputs: $outputs) {
     modelVersion
     outputs { name datatype shape data }
   }
 }`;
 
+const GRAPHQL_CANCEL = `mutation Cancel($model: String!, $id: String!) { cancelInference(model: $model, id: $id) { cancelled } }`;
+const GRAPHQL_HEADERS = { accept: "application/graphql-response+json, application/json" };
+
 async function viaGraphql(fetcher: typeof fetch, body: InferBody, settings: CallSettings) {
   const inputs = body.inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape, data: flat(i.data) }));
+  const id = cancelOnAbort(settings, (id) =>
+    postJson(settings, "/graphql", { query: GRAPHQL_CANCEL, variables: { model: settings.model, id } }, GRAPHQL_HEADERS),
+  );
   const response = await fetcher(`${settings.baseUrl}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json", ...authHeaders(settings) },
+    headers: { "content-type": "application/json", ...GRAPHQL_HEADERS, ...authHeaders(settings) },
     body: JSON.stringify({
       query: GRAPHQL_INFER,
-      variables: { model: settings.model, version: settings.version ?? null, inputs, outputs: body.outputs ?? null },
+      variables: { model: settings.model, version: settings.version ?? null, id: id ?? null, inputs, outputs: body.outputs ?? null },
     }),
     ...(settings.signal ? { signal: settings.signal } : {}),
   });

@@ -95,3 +95,32 @@ describe("cancelling a browser call", () => {
     });
   }
 });
+
+describe("the playground's Cancel button", () => {
+  // REST and GraphQL calls from the page carry an id and send the protocol's
+  // own cancel (POST .../cancel, the cancelInference mutation) on abort;
+  // Connect JSON goes through the client like the tests above.
+  for (const protocol of ["rest", "graphql", "connect-json"]) {
+    it(`${protocol}: Cancel ends the call in the page and the worker counts a cancellation`, async () => {
+      const ui = await browser.newPage();
+      try {
+        await ui.goto(`${edge.url}/`);
+        await ui.waitForSelector("body[data-ready=true]", { timeout: 15_000 });
+        await ui.fill("#model", "slow");
+        await ui.dispatchEvent("#model", "change");
+        await ui.waitForSelector("#meta table");
+        await ui.click("#tab-json");
+        await ui.fill("#json", JSON.stringify({ inputs: [{ name: "x", datatype: "FP32", shape: [1, 8], data: [1, 2, 3, 4, 5, 6, 7, 8] }] }));
+        await ui.check(`#protocols input[value="${protocol}"]`);
+        const before = await counts();
+        await ui.click("#send");
+        await ui.waitForTimeout(100);
+        await ui.click("#cancel");
+        await ui.waitForSelector('#status[data-code="canceled"]', { timeout: 5_000 });
+        expect(await settledCounts(before)).toEqual({ cancelled: 1, success: 0 });
+      } finally {
+        await ui.close();
+      }
+    });
+  }
+});

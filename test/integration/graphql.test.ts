@@ -163,20 +163,21 @@ describe("GraphQL queries", () => {
     expect(byPath.bad!.message).toMatch(/input "input"/);
   });
 
-  it("coalesces same-model infer fields into one upstream call and splits the rows back per field", async () => {
+  it("coalesces same-model infer fields into one upstream call and splits the rows back per field; a field with an id keeps its own call", async () => {
     const before = await inferenceRequests("iris");
     const { body } = await gql(prod, {
       query: `{
-        a: infer(model: "iris", id: "a", inputs: [${inputLiteral([IRIS_ROWS[0]!])}]) { id label: output(name: "label") { shape data } }
-        b: infer(model: "iris", id: "b", inputs: [${inputLiteral([IRIS_ROWS[1]!, IRIS_ROWS[2]!])}]) { id label: output(name: "label") { shape data } }
-        c: infer(model: "iris", inputs: [${inputLiteral([IRIS_ROWS[2]!])}]) { label: output(name: "label") { shape data } }
+        a: infer(model: "iris", inputs: [${inputLiteral([IRIS_ROWS[0]!])}]) { label: output(name: "label") { shape data } }
+        b: infer(model: "iris", inputs: [${inputLiteral([IRIS_ROWS[1]!, IRIS_ROWS[2]!])}]) { label: output(name: "label") { shape data } }
+        c: infer(model: "iris", id: "c", inputs: [${inputLiteral([IRIS_ROWS[2]!])}]) { id label: output(name: "label") { shape data } }
       }`,
     });
     expect(body.errors).toBeUndefined();
-    expect(body.data.a).toEqual({ id: "a", label: { shape: [1, 1], data: [0] } });
-    expect(body.data.b).toEqual({ id: "b", label: { shape: [2, 1], data: [1, 2] } });
-    expect(body.data.c.label).toEqual({ shape: [1, 1], data: [2] });
-    expect((await inferenceRequests("iris")) - before).toBe(1);
+    expect(body.data.a).toEqual({ label: { shape: [1, 1], data: [0] } });
+    expect(body.data.b).toEqual({ label: { shape: [2, 1], data: [1, 2] } });
+    // With an id it can be cancelled by that id (cancelInference), so it is not merged.
+    expect(body.data.c).toEqual({ id: "c", label: { shape: [1, 1], data: [2] } });
+    expect((await inferenceRequests("iris")) - before).toBe(2);
   });
 
   it("does not coalesce incompatible fields (different requested outputs)", async () => {

@@ -122,6 +122,45 @@ describe("coalescing", () => {
     expect(infers(workers.calls)).toBe(3);
   });
 
+  it("a field with an id keeps its own upstream call (so it can be cancelled by that id) and gets its id back", async () => {
+    const seen: ModelInferRequest[] = [];
+    const { post, workers } = setup({
+      ...echoImpl,
+      modelInfer: (req, ctx) => {
+        seen.push(req);
+        return echoImpl.modelInfer!(req, ctx);
+      },
+    });
+    const field = (alias: string, id: string) =>
+      `${alias}: infer(model: "iris", ${id ? `id: "${id}", ` : ""}inputs: [{name: "input", datatype: FP32, shape: [1, 4], data: [1, 2, 3, 4]}]) { id }`;
+    const { body } = await post({ query: `{ ${field("a", "")} ${field("b", "")} ${field("c", "job-c")} }` });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.c.id).toBe("job-c");
+    expect(infers(workers.calls)).toBe(2);
+    const withId = workers.calls.find((c) => c.url.endsWith("/ModelInfer") && c.headers.has("x-gateway-call-id"));
+    expect(withId?.headers.get("x-gateway-call-id")).toMatch(/^[0-9a-f]{64}$/);
+    expect(seen.map((r) => r.id).sort()).toEqual(["", "job-c"]);
+  });
+
+  it("cancelInference reaches every worker with the caller's derived id and returns the count", async () => {
+    const cancels: { model: string; id: string }[] = [];
+    const { post } = setup({
+      ...echoImpl,
+      modelInferCancel: (req) => {
+        cancels.push({ model: req.modelName, id: req.id });
+        return { cancelled: 1 };
+      },
+    });
+    const { body } = await post({ query: `mutation { cancelInference(model: "iris", id: "job-c") { cancelled } }` });
+    expect(body).toEqual({ data: { cancelInference: { cancelled: 1 } } });
+    expect(cancels).toHaveLength(1);
+    expect(cancels[0]!.model).toBe("iris");
+    // Never the caller's raw id: the worker sees one derived from the caller too.
+    expect(cancels[0]!.id).toMatch(/^[0-9a-f]{64}$/);
+    const missing = await post({ query: `mutation { cancelInference(model: "iris", id: "") { cancelled } }` });
+    expect(missing.body.errors[0].extensions.code).toBe("INVALID_ARGUMENT");
+  });
+
   it("respects max_batch_size: rows beyond it go in further calls", async () => {
     const seen: ModelInferRequest[] = [];
     const { post, workers } = setup({
