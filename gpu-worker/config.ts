@@ -22,6 +22,13 @@ export interface WorkerConfig {
   readonly drainTimeoutMs: number;
   /** Global dynamic-batching switch, so the benchmark can compare on/off with the same models. */
   readonly batching: boolean;
+  /**
+   * SESSION_THREADS: run each model instance's onnxruntime session in a worker
+   * thread, so the event loop keeps serving (cancellations, new requests,
+   * health, /metrics) while a model runs; off runs sessions on the main
+   * thread, which onnxruntime-node blocks for the whole execution.
+   */
+  readonly sessionThreads: boolean;
   readonly logLevel: LogLevel;
 }
 
@@ -84,6 +91,14 @@ export function parseConfig(env: Env): WorkerConfig {
     maxMessageBytes: integer("MAX_MESSAGE_BYTES", 64 * MiB, 1024, 2 ** 31 - 1),
     drainTimeoutMs: integer("DRAIN_TIMEOUT_MS", 30_000, 0, 2 ** 31 - 1),
     batching: oneOf("BATCHING", ["on", "off"] as const, "on") === "on",
+    // On by default: a free event loop during runs is a correctness matter
+    // (cancellations, deadlines, health probes, /metrics), and its price was
+    // within this 2-core CPU machine's run-to-run noise for iris (h2load, c=1
+    // p50 757-951 µs on vs 619-952 off; c=32 2.7-4.0k req/s on vs 2.5-4.6k
+    // off) and for batched mlp-wide (1.4-2.0k req/s either way). Single-row
+    // mlp-wide with BATCHING=off lost about 14% (~335 vs ~390 req/s): the
+    // session thread's onnxruntime pool and the main thread share 2 cores.
+    sessionThreads: oneOf("SESSION_THREADS", ["on", "off"] as const, "on") === "on",
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -189,10 +189,12 @@ export class DynamicBatcher {
     try {
       const outputs = await this.execute(concatRows(batch.map((p) => p.inputs)), rows);
       const computeNs = now() - start;
-      // onnxruntime-node runs the session synchronously on this thread, so
-      // cancellations and deadlines that arrived meanwhile (a reset stream, a
-      // timer) are still unseen. One turn of the event loop lets them land
-      // first: those callers are then settled as cancelled, not answered.
+      // With SESSION_THREADS=off onnxruntime-node runs the session
+      // synchronously on this thread, so cancellations and deadlines that
+      // arrived meanwhile (a reset stream, a timer) are still unseen. One turn
+      // of the event loop lets them land first: those callers are then
+      // settled as cancelled, not answered. With session threads the loop
+      // kept turning during the run and this turn costs next to nothing.
       await new Promise((resolve) => setImmediate(resolve));
       const parts = splitRows(outputs, rowCounts);
       this.hooks.onExecution?.({ rows, requests: batch.length, computeNs });

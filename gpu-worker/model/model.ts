@@ -1,13 +1,14 @@
-// One loaded model version: its config, onnxruntime session, batcher,
-// statistics and metrics. `infer` is the whole inference path behind the RPC.
+// One loaded model version: its config, session runner (inline or in
+// session threads, see session-runner.ts), batcher, statistics and metrics.
+// `infer` is the whole inference path behind the RPC.
 import { Code, ConnectError } from "@connectrpc/connect";
-import type ort from "onnxruntime-node";
 import type { ModelInferRequest } from "../../gen/inference/grpc_service_pb.js";
 import { DynamicBatcher } from "../batching/batcher.js";
 import type { Outcome, WorkerMetrics } from "../metrics/prometheus.js";
 import { ModelStatisticsCounters } from "../metrics/statistics.js";
 import type { ExecutionProvider, ModelConfig } from "./config.js";
-import { fromOrtTensor, toOrtTensor, type Tensor } from "./tensors.js";
+import type { SessionRunner } from "./session-runner.js";
+import type { Tensor } from "./tensors.js";
 import { validateInferRequest } from "./validate.js";
 
 export interface LoadedModelOptions {
@@ -30,20 +31,21 @@ function outcomeOf(error: unknown): Outcome {
 
 export class LoadedModel {
   readonly stats: ModelStatisticsCounters;
+  readonly provider: ExecutionProvider;
   private readonly batcher: DynamicBatcher;
   private readonly labels: { model: string; version: string };
 
   constructor(
     readonly config: ModelConfig,
     readonly version: string,
-    private readonly session: ort.InferenceSession,
-    readonly provider: ExecutionProvider,
+    private readonly runner: SessionRunner,
     private readonly options: LoadedModelOptions,
   ) {
+    this.provider = runner.provider;
     this.labels = { model: config.name, version };
     this.stats = new ModelStatisticsCounters(config.name, version);
     const metrics = options.metrics;
-    metrics.modelInfo.set({ ...this.labels, provider }, 1);
+    metrics.modelInfo.set({ ...this.labels, provider: this.provider }, 1);
     this.batcher = new DynamicBatcher(
       {
         model: config.name,
@@ -52,7 +54,8 @@ export class LoadedModel {
         maxQueueSize: config.maxQueueSize,
         instanceCount: config.instanceCount,
       },
-      (inputs) => this.execute(inputs),
+      // Every config output, in config order, batch dimension first.
+      (inputs) => this.runner.run(inputs),
       {
         onExecution: ({ rows, computeNs }) => {
           this.stats.recordExecution(rows, computeNs);
@@ -92,19 +95,6 @@ export class LoadedModel {
 
   async close(): Promise<void> {
     this.abandonQueue();
-    await this.session.release();
-  }
-
-  /** Every config output, in config order, batch dimension first. */
-  private async execute(inputs: Tensor[]): Promise<Tensor[]> {
-    const feeds = Object.fromEntries(inputs.map((t) => [t.name, toOrtTensor(t)]));
-    let results: ort.InferenceSession.OnnxValueMapType;
-    try {
-      results = await this.session.run(feeds, this.config.outputs.map((o) => o.name));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      throw new ConnectError(`model "${this.config.name}" failed to run: ${reason}`, Code.Internal);
-    }
-    return this.config.outputs.map((spec) => fromOrtTensor(spec.name, results[spec.name] as ort.Tensor));
+    await this.runner.release();
   }
 }

@@ -6,11 +6,12 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { WorkerConfig } from "../config.js";
-import { log } from "../log.js";
+import { log, type LogLevel } from "../log.js";
 import { WorkerMetrics } from "../metrics/prometheus.js";
 import { parseModelConfig, type ExecutionProvider, type ModelConfig, type VersionPolicy } from "./config.js";
 import { LoadedModel, type LoadedModelOptions } from "./model.js";
-import { createSession } from "./session.js";
+import { InlineRunner, type SessionRunner } from "./session-runner.js";
+import { ThreadedRunner } from "./session-thread.js";
 
 export interface ModelEntry {
   readonly config: ModelConfig;
@@ -70,6 +71,22 @@ export async function scanRepository(root: string): Promise<ModelEntry[]> {
 export interface RepositoryOptions extends LoadedModelOptions {
   /** Worker default; a model's execution_providers overrides it. */
   readonly executionProviders: readonly ExecutionProvider[];
+  /** SESSION_THREADS: sessions in worker threads (instance_count each) rather than on the main thread. */
+  readonly sessionThreads: boolean;
+  /** Passed to session threads, which have their own copy of the logger. */
+  readonly logLevel: LogLevel;
+}
+
+/**
+ * One model version's session(s). In threads, instance_count threads with a
+ * session each, so the batcher's instance_count concurrent executions really
+ * run side by side. Inline, one session on the main thread, where runs take
+ * turns whatever instance_count says.
+ */
+function openRunner(label: string, file: string, config: ModelConfig, options: RepositoryOptions): Promise<SessionRunner> {
+  const providers = config.executionProviders ?? options.executionProviders;
+  if (!options.sessionThreads) return InlineRunner.open(label, file, config, providers);
+  return ThreadedRunner.open(label, file, config, providers, { logLevel: options.logLevel, instances: config.instanceCount });
 }
 
 export class ModelRepository {
@@ -88,9 +105,7 @@ export class ModelRepository {
         byName.set(config.name, loaded);
         for (const { version, file } of versions) {
           const label = `${config.name} v${version}`;
-          const providers = config.executionProviders ?? options.executionProviders;
-          const { session, provider } = await createSession(label, file, config, providers);
-          loaded.push(new LoadedModel(config, version, session, provider, options));
+          loaded.push(new LoadedModel(config, version, await openRunner(label, file, config, options), options));
         }
       }
     } catch (error) {
@@ -132,11 +147,13 @@ export class ModelRepository {
   }
 }
 
-/** The repository as the worker configures it: MODEL_REPOSITORY, EXECUTION_PROVIDERS, BATCHING. */
+/** The repository as the worker configures it: MODEL_REPOSITORY, EXECUTION_PROVIDERS, BATCHING, SESSION_THREADS. */
 export function loadRepository(config: WorkerConfig, metrics = new WorkerMetrics()): Promise<ModelRepository> {
   return ModelRepository.load(config.modelRepository, {
     executionProviders: config.executionProviders,
     batching: config.batching,
+    sessionThreads: config.sessionThreads,
+    logLevel: config.logLevel,
     metrics,
     maxElements: config.maxMessageBytes,
   });

@@ -14,6 +14,7 @@ describe("parseConfig", () => {
       maxMessageBytes: 64 * 1024 * 1024,
       drainTimeoutMs: 30_000,
       batching: true,
+      sessionThreads: true,
       logLevel: "info",
     });
   });
@@ -32,6 +33,7 @@ describe("parseConfig", () => {
       MAX_MESSAGE_BYTES: "1048576",
       DRAIN_TIMEOUT_MS: "0",
       BATCHING: "off",
+      SESSION_THREADS: "off",
       LOG_LEVEL: "debug",
     });
     expect(config).toEqual({
@@ -47,8 +49,14 @@ describe("parseConfig", () => {
       maxMessageBytes: 1048576,
       drainTimeoutMs: 0,
       batching: false,
+      sessionThreads: false,
       logLevel: "debug",
     });
+  });
+
+  it("reads SESSION_THREADS case-insensitively", () => {
+    expect(parseConfig({ SESSION_THREADS: "ON" }).sessionThreads).toBe(true);
+    expect(parseConfig({ SESSION_THREADS: " off " }).sessionThreads).toBe(false);
   });
 
   it("treats an empty WORKER_TOKEN as no token", () => {
@@ -57,7 +65,13 @@ describe("parseConfig", () => {
 
   it("reports every bad value at once, naming the variable", () => {
     const attempt = () =>
-      parseConfig({ WORKER_PORT: "http", EXECUTION_PROVIDERS: "cuda,tpu", BATCHING: "maybe", MAX_CONCURRENT_STREAMS: "-1" });
+      parseConfig({
+        WORKER_PORT: "http",
+        EXECUTION_PROVIDERS: "cuda,tpu",
+        BATCHING: "maybe",
+        SESSION_THREADS: "yes",
+        MAX_CONCURRENT_STREAMS: "-1",
+      });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
@@ -66,6 +80,7 @@ describe("parseConfig", () => {
       expect(problems).toMatch(/WORKER_PORT="http"/);
       expect(problems).toMatch(/EXECUTION_PROVIDERS="cuda,tpu"/);
       expect(problems).toMatch(/BATCHING="maybe"/);
+      expect(problems).toMatch(/SESSION_THREADS="yes": expected one of on, off/);
       expect(problems).toMatch(/MAX_CONCURRENT_STREAMS="-1"/);
     }
   });

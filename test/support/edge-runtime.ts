@@ -24,6 +24,13 @@ export function compatibilityDate(): string {
   return /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1] ?? "2026-04-20";
 }
 
+/** wrangler.toml's compatibility_flags, so tests run the Worker as deployed. */
+export function compatibilityFlags(): string[] {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const list = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? "";
+  return [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+}
+
 export interface EdgeOptions {
   /**
    * Serve the playground's static assets (wrangler.toml [assets]) in front of
@@ -42,6 +49,7 @@ export async function startEdge(vars: Record<string, string>, options: EdgeOptio
     modules: true,
     scriptPath: EDGE_BUNDLE,
     compatibilityDate: compatibilityDate(),
+    compatibilityFlags: compatibilityFlags(),
     // Anonymous access (off in wrangler.toml, as deployed) on under the
     // development plan, as `npm start` runs it, so tests without credentials
     // work; auth tests pass AUTH_ANONYMOUS_PLAN: "" to turn it off.
