@@ -20,6 +20,7 @@ import { edgeCache } from "./targets/edge-cache.js";
 import { floorRow } from "./targets/floor.js";
 import { graphqlScenario } from "./targets/graphql.js";
 import { browserScenario } from "./targets/browser.js";
+import { cancelScenario } from "./targets/cancel.js";
 import { bareH2Row, connectAnswer } from "./targets/bare-h2.js";
 import { connectTarget, startBenchWorker, workerConnectH2load, workerConnectNode, workerGrpcJs } from "./targets/worker.js";
 
@@ -264,11 +265,14 @@ async function main(): Promise<void> {
     await edgeCache(config, rows, { progress, attempt, onCleanup: (fn) => void cleanups.push(fn) });
     await graphqlScenario(config, rows, { progress, attempt, onCleanup: (fn) => void cleanups.push(fn) });
     await browserScenario(config, rows, { progress, attempt, onCleanup: (fn) => void cleanups.push(fn) });
+    await cancelScenario(config, rows, { progress, attempt, onCleanup: (fn) => void cleanups.push(fn) });
     await mlpWide(config, rows);
   } finally {
     await cleanup();
   }
-  const envs = Object.entries(process.env).filter(([k]) => k.startsWith("BENCH_")).map(([k, v]) => `${k}=${v}`);
+  // BENCH_* knobs, and the worker settings a bench run may be given (the bench's workers inherit the environment).
+  const recorded = (k: string) => k.startsWith("BENCH_") || k === "SESSION_THREADS" || k === "BATCHING";
+  const envs = Object.entries(process.env).filter(([k]) => recorded(k)).map(([k, v]) => `${k}=${v}`);
   const report: BenchReport = {
     startedAt: started.toISOString(),
     durationSeconds: (performance.now() - t0) / 1000,

@@ -27,10 +27,11 @@ const rps = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ?
 const ratio = (v: number | undefined, floor: number | undefined) =>
   v === undefined || floor === undefined || !Number.isFinite(v) || !Number.isFinite(floor) || floor === 0 ? "-" : `${(v / floor).toFixed(v / floor >= 10 ? 1 : 2)}x`;
 
-export const FLOOR_ID: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "mlp-floor", "edge-cache": "cache-bare", graphql: "graphql-iris-rest", browser: "browser-rest-node" };
+/** cancel has no floor: its figures are absolute (the idle worker's health figure is in the notes). */
+export const FLOOR_ID: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "mlp-floor", "edge-cache": "cache-bare", graphql: "graphql-iris-rest", browser: "browser-rest-node", cancel: "" };
 /** What the ratio columns divide by: the floor, or for edge-cache the bare Worker. */
-const FLOOR_NAME: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "floor", "edge-cache": "bare", graphql: "REST", browser: "Node" };
-const SCENARIOS = ["iris", "mlp-wide", "edge-cache", "graphql", "browser"] as const;
+const FLOOR_NAME: Record<Row["scenario"], string> = { iris: "floor", "mlp-wide": "floor", "edge-cache": "bare", graphql: "REST", browser: "Node", cancel: "" };
+const SCENARIOS = ["iris", "mlp-wide", "edge-cache", "graphql", "browser", "cancel"] as const;
 
 interface Cells {
   header: string[];
@@ -53,6 +54,7 @@ function cells(rows: Row[], scenario: Row["scenario"]): Cells {
   const mine = rows.filter((r) => r.scenario === scenario);
   if (scenario === "graphql") return graphqlCells(mine);
   if (scenario === "browser") return browserCells(mine);
+  if (scenario === "cancel") return cancelCells(mine);
   const floor = mine.find((r) => r.id === FLOOR_ID[scenario]);
   const n = mine.find((r) => r.throughput)?.throughput?.concurrency;
   const f = FLOOR_NAME[scenario];
@@ -160,6 +162,43 @@ function browserCells(mine: Row[]): Cells {
   return { header, lines, numeric: new Set([1, 2, 3, 4, 5, 6, 7, 8]) };
 }
 
+/**
+ * The cancel table: milliseconds, since both figures are tens to hundreds of
+ * them; the outcome columns belong to the abort rows (`-` on the health rows).
+ */
+function cancelCells(mine: Row[]): Cells {
+  const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "-" : `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} ms`);
+  const header = ["row", "p50", "p99", "max", "samples", "cancelled", "completed", "no outcome", "notes"];
+  const lines = mine.map((r) => {
+    const s = r.latency?.summary;
+    const c = r.cancel;
+    const of = (n: number | undefined) => (c && n !== undefined ? `${n}/${c.calls}` : "-");
+    return [
+      r.label,
+      ms(s?.p50Us),
+      ms(s?.p99Us),
+      ms(s?.maxUs),
+      s ? String(s.count) : "-",
+      of(c?.cancelled),
+      of(c?.completed),
+      of(c?.unseen),
+      [r.skipped ? `skipped: ${r.skipped}` : "", ...(r.notes ?? [])].filter(Boolean).join("; "),
+    ];
+  });
+  return { header, lines, numeric: new Set([1, 2, 3, 4, 5, 6, 7]) };
+}
+
+/** How the cancel rows were measured, under their table. */
+export function cancelSummary(rows: Row[]): string[] {
+  const mine = rows.filter((r) => r.scenario === "cancel" && r.latency);
+  if (mine.length === 0) return [];
+  const out = [
+    "model: the `slow` test fixture (~300 ms per run), one worker process per SESSION_THREADS mode on test/fixtures/models; samples = cancellations seen (abort rows) or probes (health rows)",
+  ];
+  for (const tool of [...new Set(mine.map((r) => r.latency!.tool))]) out.push(tool);
+  return out;
+}
+
 /** What the browser rows measured and how, under their table. */
 export function browserSummary(rows: Row[]): string[] {
   const mine = rows.filter((r) => r.scenario === "browser" && !r.skipped);
@@ -215,6 +254,7 @@ const SCENARIO_TITLE: Record<Row["scenario"], string> = {
   "edge-cache": "edge cache and protection, iris REST under workerd serve (ratios to the bare Worker)",
   graphql: "GraphQL vs REST, edge under workerd serve, cache-control: no-store (ratios to the REST row named in notes)",
   browser: "browser vs Node: iris (3 rows) through the edge under Miniflare (assets + Worker, one worker), cache bypassed (no-store), sequential calls; bytes = request + response bodies only, as the page measures them",
+  cancel: "cancel: `slow` calls from Chromium (gRPC-Web, /client.js, edge under Miniflare) aborted 50 ms in, abort -> worker's cancelled counter; worker GET /v2/health/ready 100 ms into a run; SESSION_THREADS on vs off",
 };
 
 export function textTable(report: BenchReport): string {
@@ -234,6 +274,8 @@ export function textTable(report: BenchReport): string {
   if (gql.length) out.push("== GraphQL vs REST", ...gql, "");
   const br = browserSummary(report.rows);
   if (br.length) out.push("== browser vs Node: how", ...br, "");
+  const cancel = cancelSummary(report.rows);
+  if (cancel.length) out.push("== cancel: how", ...cancel, "");
   out.push("== goals");
   for (const g of report.goals) out.push(`${g.met === null ? "n/a " : g.met ? "MET " : "MISS"}  ${g.name}: target ${g.target}; measured ${g.measured}`);
   const m = report.machine;
@@ -260,6 +302,8 @@ export function markdown(report: BenchReport): string {
   if (gql.length) out.push("## GraphQL vs REST", "", ...gql.map((l) => `- ${l.trim()}`), "");
   const br = browserSummary(report.rows);
   if (br.length) out.push("## Browser vs Node: how", "", ...br.map((l) => `- ${l}`), "");
+  const cancel = cancelSummary(report.rows);
+  if (cancel.length) out.push("## Cancel: how", "", ...cancel.map((l) => `- ${l}`), "");
   out.push("## Goals", "", "| goal | target | measured | met |", "|---|---|---|---|");
   for (const g of report.goals) out.push(`| ${esc(g.name)} | ${esc(g.target)} | ${esc(g.measured)} | ${g.met === null ? "n/a" : g.met ? "yes" : "no"} |`);
   const m = report.machine;

@@ -63,8 +63,20 @@ export interface BodyBytes {
   method: string;
 }
 
+/** cancel rows: what the worker recorded for the aborted calls. */
+export interface CancelOutcomes {
+  /** Aborted calls made. */
+  calls: number;
+  /** The worker counted a cancellation (each one a latency sample). */
+  cancelled: number;
+  /** The worker counted a success: the run completed despite the abort. */
+  completed: number;
+  /** Neither outcome seen in time. */
+  unseen: number;
+}
+
 export interface Row {
-  scenario: "iris" | "mlp-wide" | "edge-cache" | "graphql" | "browser";
+  scenario: "iris" | "mlp-wide" | "edge-cache" | "graphql" | "browser" | "cancel";
   id: string;
   /** Human label for the table. */
   label: string;
@@ -81,6 +93,8 @@ export interface Row {
   wire?: WireBytes;
   /** browser rows: request + response body bytes per call. */
   bodies?: BodyBytes;
+  /** cancel rows (abort -> worker cancelled): outcomes of the aborted calls. */
+  cancel?: CancelOutcomes;
   /** Id of the row the ratio columns divide by, when not the scenario's floor. */
   baseline?: string;
 }
