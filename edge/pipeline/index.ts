@@ -118,8 +118,8 @@ export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements">, up
       const model = await catalogue.resolve(request.modelName, request.modelVersion, ctx);
       await timed(ctx, "ratelimit", () => rateLimit.admit(principal, { model: model.name, cost: costOf(request, model) }, ctx));
       // A call with an id can be cancelled by it (modelInferCancel).
-      const callId = request.id === "" ? undefined : { headers: { [CALL_ID_HEADER]: await workerCallId(principal, request.id) } };
-      return cache.through({ principal, model, request }, ctx, () => upstream.call("modelInfer", request, ctx, callId));
+      const cancellable = request.id === "" ? undefined : { headers: { [CALL_ID_HEADER]: await workerCallId(principal, request.id) } };
+      return cache.through({ principal, model, request }, ctx, () => upstream.call("modelInfer", request, ctx, cancellable));
     },
 
     // The explicit cancel for transports that cannot carry one (an HTTP/1.1

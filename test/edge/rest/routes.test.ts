@@ -165,3 +165,30 @@ describe("REST routes", () => {
     }
   });
 });
+
+describe("REST cancel route", () => {
+  const counting = (cancelled: number) => ({ ...echoImpl, modelInferCancel: () => ({ cancelled }) });
+
+  it("sums what every worker cancelled; a worker that fails does not fail the cancel", async () => {
+    const workers = fakeWorkers({ "http://w1": counting(1), "http://w2": counting(0) });
+    const { post } = setup(workers, { WORKER_URLS: "http://w1,http://w2,http://down" });
+    const res = await post("/v2/models/iris/cancel", { id: "job-1" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ model_name: "iris", id: "job-1", cancelled: 1 });
+    expect(workers.calls.filter((c) => c.url.endsWith("/ModelInferCancel"))).toHaveLength(3);
+  });
+
+  it("answers 503 when no worker took the cancellation", async () => {
+    const { post } = setup(fakeWorkers({ "http://w1": echoImpl }), { WORKER_URLS: "http://w1,http://down" });
+    // echoImpl has no modelInferCancel (unimplemented) and http://down refuses connections.
+    const res = await post("/v2/models/iris/cancel", { id: "job-1" });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: string }).error).toMatch(/no GPU worker took the cancellation/);
+  });
+
+  it("refuses a body without an id, naming the field", async () => {
+    const res = await setup().post("/v2/models/iris/cancel", { job: "x" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/"id" must be a non-empty string/);
+  });
+});
