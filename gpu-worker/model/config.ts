@@ -46,6 +46,8 @@ export interface ModelConfig {
   readonly versionPolicy: VersionPolicy;
   /** null: use the worker's EXECUTION_PROVIDERS. */
   readonly executionProviders: readonly ExecutionProvider[] | null;
+  /** Session in worker threads (true) or on the main thread (false); null: the worker's SESSION_THREADS. */
+  readonly sessionThreads: boolean | null;
 }
 
 /** Queue bound when config.json names none: generous, but finite so overload sheds load instead of memory. */
@@ -130,6 +132,9 @@ export function parseModelConfig(json: unknown, file: string, folder: string): M
     executionProviders = eps as ExecutionProvider[];
   }
 
+  const sessionThreads = json.session_threads ?? null;
+  if (sessionThreads !== null && typeof sessionThreads !== "boolean") fail(`"session_threads" must be true or false`);
+
   return {
     name: name as string,
     platform: platform as string,
@@ -144,6 +149,7 @@ export function parseModelConfig(json: unknown, file: string, folder: string): M
     cache: { ttlS: ttlS as number | null, public: cachePublic as boolean },
     versionPolicy: parseVersionPolicy(json.version_policy, fail),
     executionProviders,
+    sessionThreads: sessionThreads as boolean | null,
   };
 }
 

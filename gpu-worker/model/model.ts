@@ -88,6 +88,11 @@ export class LoadedModel {
     }
   }
 
+  /** Whether this model's runs happen in session threads (SESSION_THREADS, or the model's session_threads). */
+  get threaded(): boolean {
+    return this.runner.threaded;
+  }
+
   /** Rejects queued requests; used when a drain runs out of time. */
   abandonQueue(): void {
     this.batcher.close(new ConnectError("the worker is shutting down", Code.Unavailable));

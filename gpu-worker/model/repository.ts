@@ -78,14 +78,15 @@ export interface RepositoryOptions extends LoadedModelOptions {
 }
 
 /**
- * One model version's session(s). In threads, instance_count threads with a
+ * One model version's session(s), in threads unless the model's
+ * `session_threads` or the worker's SESSION_THREADS says otherwise. In threads, instance_count threads with a
  * session each, so the batcher's instance_count concurrent executions really
  * run side by side. Inline, one session on the main thread, where runs take
  * turns whatever instance_count says.
  */
 function openRunner(label: string, file: string, config: ModelConfig, options: RepositoryOptions): Promise<SessionRunner> {
   const providers = config.executionProviders ?? options.executionProviders;
-  if (!options.sessionThreads) return InlineRunner.open(label, file, config, providers);
+  if (!(config.sessionThreads ?? options.sessionThreads)) return InlineRunner.open(label, file, config, providers);
   return ThreadedRunner.open(label, file, config, providers, { logLevel: options.logLevel, instances: config.instanceCount });
 }
 

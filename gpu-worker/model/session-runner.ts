@@ -11,6 +11,8 @@ import { fromOrtTensor, toOrtTensor, type Tensor } from "./tensors.js";
 export interface SessionRunner {
   /** The execution provider the session ended up on (after fallback). */
   readonly provider: ExecutionProvider;
+  /** Whether runs happen off the main thread. */
+  readonly threaded: boolean;
   /**
    * Runs one execution and returns every config output, in config order,
    * batch dimension first. The runner may take over the inputs' buffers
@@ -45,6 +47,7 @@ export async function runSession(session: ort.InferenceSession, config: ModelCon
  * concurrent runs (instance_count > 1) take turns on the one session.
  */
 export class InlineRunner implements SessionRunner {
+  readonly threaded = false;
   private released = false;
 
   private constructor(

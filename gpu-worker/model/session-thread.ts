@@ -194,6 +194,7 @@ class SessionThread {
 
 /** A model's session threads behind the SessionRunner interface; each run goes to the least busy thread. */
 export class ThreadedRunner implements SessionRunner {
+  readonly threaded = true;
   private constructor(private readonly threads: readonly SessionThread[]) {}
 
   get provider(): ExecutionProvider {

@@ -34,6 +34,7 @@ describe("parseModelConfig", () => {
       versionPolicy: { kind: "latest", count: 1 },
       executionProviders: ["cuda", "webgpu", "cpu"],
     });
+    expect(parse({ session_threads: false }).sessionThreads).toBe(false);
     expect(config.outputs[0]!.labels).toEqual(["setosa", "versicolor", "virginica"]);
     expect(fullShape(config, config.inputs[0]!)).toEqual([-1, 4]);
   });
@@ -52,6 +53,7 @@ describe("parseModelConfig", () => {
       costWeight: 1,
       versionPolicy: { kind: "latest", count: 1 },
       executionProviders: null,
+      sessionThreads: null,
     });
     expect(fullShape(config, config.inputs[0]!)).toEqual([4]);
   });
@@ -67,6 +69,7 @@ describe("parseModelConfig", () => {
     [{ max_batch_size: 0 }, /dynamic_batching" needs "max_batch_size" > 0/],
     [{ version_policy: { newest: 1 } }, /version_policy/],
     [{ execution_providers: ["tpu"] }, /execution_providers/],
+    [{ session_threads: "yes" }, /"session_threads" must be true or false/],
     [{ input: [iris.input[0], iris.input[0]] }, /listed twice/],
   ])("rejects %j with a message naming the file and the field", (override, message) => {
     expect(() => parse(override)).toThrow(ModelConfigError);
