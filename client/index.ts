@@ -50,8 +50,9 @@ export interface ClientOptions {
   /**
    * When a ModelInfer call is aborted (its AbortSignal), also tell the edge
    * with ModelInferCancel, so the GPU worker stops working on it even where
-   * the connection cannot carry the cancellation (HTTP/1.1 hops). Calls
-   * without an id get a random one for this. Default true.
+   * the connection cannot carry the cancellation (HTTP/1.1 hops). Calls made
+   * with a signal but without an id get a random one for this (calls without
+   * a signal cannot be aborted and go unchanged). Default true.
    */
   cancelOnAbort?: boolean;
 }
@@ -77,12 +78,18 @@ export function createGatewayClient(options: ClientOptions): InferenceClient {
       ? createGrpcWebTransport({ ...common, interceptors })
       : createConnectTransport({ ...common, interceptors, useBinaryFormat: protocol === "connect-binary" });
   const client: InferenceClient = createClient(GRPCInferenceService, transport);
-  return client;
+  if (options.cancelOnAbort === false) return client;
+  return {
+    ...client,
+    // An abortable call needs an id to be cancelled by; the others keep their bytes.
+    modelInfer: (request, callOptions) =>
+      client.modelInfer(callOptions?.signal && !request.id ? { ...request, id: newCallId() } : request, callOptions),
+  };
 }
 
 /**
- * Gives every ModelInfer call an id (when it has none) and, if the caller
- * aborts it before the answer, sends ModelInferCancel for that id. A browser
+ * If the caller aborts a ModelInfer call that has an id before the answer,
+ * sends ModelInferCancel for that id. A browser
  * that aborts an HTTP/1.1 fetch only closes its connection, and a proxy or
  * runtime in between may not pass that on; the explicit cancel always
  * arrives. It is fire-and-forget: the aborted call has already failed.
@@ -90,19 +97,18 @@ export function createGatewayClient(options: ClientOptions): InferenceClient {
 function cancelOnAbort(client: () => InferenceClient): Interceptor {
   return (next) => async (req) => {
     if (req.stream || req.method.name !== "ModelInfer") return next(req);
-    const message = req.message as ModelInferRequest;
-    const id = message.id === "" ? newCallId() : message.id;
-    const request = message.id === "" ? { ...req, message: { ...message, id } } : req;
+    const { modelName, id } = req.message as ModelInferRequest;
+    if (id === "") return next(req);
     const onAbort = (): void => {
       // A passed deadline travels with the call itself (timeout headers).
       if (ConnectError.from(req.signal.reason).code === Code.DeadlineExceeded) return;
       client()
-        .modelInferCancel({ modelName: message.modelName, id })
+        .modelInferCancel({ modelName, id })
         .catch(() => undefined);
     };
     req.signal.addEventListener("abort", onAbort, { once: true });
     try {
-      return await next(request);
+      return await next(req);
     } finally {
       req.signal.removeEventListener("abort", onAbort);
     }

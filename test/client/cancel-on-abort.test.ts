@@ -1,7 +1,8 @@
 // The browser client's cancel-on-abort: an aborted ModelInfer also sends
-// ModelInferCancel for the id the call carried (one is made up when the
-// caller gave none); deadlines, finished calls and opted-out clients send
-// nothing. The edge is an in-process Connect router here (real protocol).
+// ModelInferCancel for the id the call carried (one is made up when an
+// abortable call has none); calls without a signal, deadlines, finished calls
+// and opted-out clients send nothing. The edge is an in-process Connect
+// router here (real protocol).
 import type { HandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { createGatewayClient, inferRequest, type Protocol } from "../../client/index.js";
@@ -57,6 +58,14 @@ describe.each<Protocol>(["grpc-web", "connect-binary", "connect-json"])("cancel 
     await settle();
     expect(edge.seen.cancel).toEqual([{ model: "hang", id: "mine-1" }]);
     expect(request.id).toBe("mine-1");
+  });
+
+  it("leaves a call without a signal as it is: no id is added (nothing could abort it)", async () => {
+    const edge = fakeEdge();
+    const client = createGatewayClient({ baseUrl: "http://edge", protocol, fetch: edge.fetch });
+    await client.modelInfer(inferRequest("iris", input));
+    await client.modelInfer(inferRequest("iris", input), { timeoutMs: 5_000 });
+    expect(edge.seen.infer).toEqual(["", ""]);
   });
 
   it("sends nothing for a deadline, a finished call, or with cancelOnAbort: false", async () => {
