@@ -207,8 +207,9 @@ async function viaRest(fetcher: typeof fetch, body: InferBody, settings: CallSet
   return { ok: true, code: "ok", outputs: (json.outputs ?? []).map(normalise), modelVersion: json.model_version ?? "" };
 }
 
-const GRAPHQL_INFER = `query Infer($model: String!, $version: String, $id: String, $inputs: [InferInput!]!, $outputs: [RequestedOutput!]) {
-  infer(model: $model, version: $version, id: $id, inputs: $inputs, outputs: $outputs) {
+/** The infer query; an abortable call also sends an id to cancel it by (the others keep their bytes). */
+const graphqlInfer = (withId: boolean) => `query Infer($model: String!, $version: String,${withId ? " $id: String," : ""} $inputs: [InferInput!]!, $outputs: [RequestedOutput!]) {
+  infer(model: $model, version: $version,${withId ? " id: $id," : ""} inputs: $inputs, outputs: $outputs) {
     modelVersion
     outputs { name datatype shape data }
   }
@@ -226,8 +227,8 @@ async function viaGraphql(fetcher: typeof fetch, body: InferBody, settings: Call
     method: "POST",
     headers: { "content-type": "application/json", ...GRAPHQL_HEADERS, ...authHeaders(settings) },
     body: JSON.stringify({
-      query: GRAPHQL_INFER,
-      variables: { model: settings.model, version: settings.version ?? null, id: id ?? null, inputs, outputs: body.outputs ?? null },
+      query: graphqlInfer(id !== undefined),
+      variables: { model: settings.model, version: settings.version ?? null, ...(id !== undefined ? { id } : {}), inputs, outputs: body.outputs ?? null },
     }),
     ...(settings.signal ? { signal: settings.signal } : {}),
   });
