@@ -48,6 +48,8 @@ export interface ModelConfig {
   readonly executionProviders: readonly ExecutionProvider[] | null;
   /** Session in worker threads (true) or on the main thread (false); null: the worker's SESSION_THREADS. */
   readonly sessionThreads: boolean | null;
+  /** onnxruntime's intra-op threads per session; 0: its default (one per core). */
+  readonly intraOpThreads: number;
 }
 
 /** Queue bound when config.json names none: generous, but finite so overload sheds load instead of memory. */
@@ -134,6 +136,8 @@ export function parseModelConfig(json: unknown, file: string, folder: string): M
 
   const sessionThreads = json.session_threads ?? null;
   if (sessionThreads !== null && typeof sessionThreads !== "boolean") fail(`"session_threads" must be true or false`);
+  const intraOpThreads = json.intra_op_threads ?? 0;
+  if (!isInt(intraOpThreads, 0)) fail(`"intra_op_threads" must be an integer >= 0 (0: onnxruntime's default)`);
 
   return {
     name: name as string,
@@ -150,6 +154,7 @@ export function parseModelConfig(json: unknown, file: string, folder: string): M
     versionPolicy: parseVersionPolicy(json.version_policy, fail),
     executionProviders,
     sessionThreads: sessionThreads as boolean | null,
+    intraOpThreads: intraOpThreads as number,
   };
 }
 

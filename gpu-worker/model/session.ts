@@ -38,7 +38,12 @@ export async function createSession(
     let session: ort.InferenceSession;
     try {
       // Severity 3 (errors only): provider probing would otherwise flood stderr with warnings.
-      session = await ort.InferenceSession.create(file, { executionProviders: [provider], logSeverityLevel: 3 });
+      session = await ort.InferenceSession.create(file, {
+        executionProviders: [provider],
+        logSeverityLevel: 3,
+        // 0 leaves onnxruntime's default: a pool as wide as the machine per session.
+        ...(config.intraOpThreads > 0 ? { intraOpNumThreads: config.intraOpThreads } : {}),
+      });
     } catch (error) {
       const next = providers[i + 1];
       failures.push(`${provider}: ${reasonOf(error)}`);

@@ -35,6 +35,7 @@ describe("parseModelConfig", () => {
       executionProviders: ["cuda", "webgpu", "cpu"],
     });
     expect(parse({ session_threads: false }).sessionThreads).toBe(false);
+    expect(parse({ intra_op_threads: 2 }).intraOpThreads).toBe(2);
     expect(config.outputs[0]!.labels).toEqual(["setosa", "versicolor", "virginica"]);
     expect(fullShape(config, config.inputs[0]!)).toEqual([-1, 4]);
   });
@@ -54,6 +55,7 @@ describe("parseModelConfig", () => {
       versionPolicy: { kind: "latest", count: 1 },
       executionProviders: null,
       sessionThreads: null,
+      intraOpThreads: 0,
     });
     expect(fullShape(config, config.inputs[0]!)).toEqual([4]);
   });
@@ -70,6 +72,7 @@ describe("parseModelConfig", () => {
     [{ version_policy: { newest: 1 } }, /version_policy/],
     [{ execution_providers: ["tpu"] }, /execution_providers/],
     [{ session_threads: "yes" }, /"session_threads" must be true or false/],
+    [{ intra_op_threads: -1 }, /"intra_op_threads" must be an integer >= 0/],
     [{ input: [iris.input[0], iris.input[0]] }, /listed twice/],
   ])("rejects %j with a message naming the file and the field", (override, message) => {
     expect(() => parse(override)).toThrow(ModelConfigError);
