@@ -230,11 +230,17 @@ describe("single-flight", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const req = request();
+    let entered!: () => void;
+    const leaderWorking = new Promise<void>((r) => (entered = r));
     const miss = async (): Promise<ModelInferResponse> => {
+      entered();
       await gate;
       return answer(req);
     };
     const leader = cache.through({ principal: ALICE, model: MODEL, request: req }, context(), miss);
+    // Once the leader works, its flight is registered, so the follower joins
+    // it rather than racing it to become the leader.
+    await leaderWorking;
     const abort = new AbortController();
     const follower = cache.through({ principal: ALICE, model: MODEL, request: req }, context({}, abort.signal), miss);
     await new Promise((r) => setTimeout(r, 5));
@@ -248,10 +254,14 @@ describe("single-flight", () => {
     const cache = createTieredCache(CONFIG, { stores: [] });
     let calls = 0;
     const req = request();
+    let entered!: () => void;
+    const leaderWorking = new Promise<void>((r) => (entered = r));
     const miss = (ctx: ReturnType<typeof context>) => async (): Promise<ModelInferResponse> => {
       calls++;
+      entered();
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, 20);
+        // Long enough that the abort below lands while the leader still works, even on a loaded machine.
+        const t = setTimeout(resolve, 200);
         ctx.signal.addEventListener("abort", () => {
           clearTimeout(t);
           reject(ctx.signal.reason);
@@ -263,6 +273,7 @@ describe("single-flight", () => {
     const leaderCtx = context({}, abort.signal);
     const followerCtx = context();
     const leader = cache.through({ principal: ALICE, model: MODEL, request: req }, leaderCtx, miss(leaderCtx));
+    await leaderWorking; // the leader's flight is registered: the second call joins it
     const follower = cache.through({ principal: ALICE, model: MODEL, request: req }, followerCtx, miss(followerCtx));
     await new Promise((r) => setTimeout(r, 5));
     abort.abort();
@@ -274,11 +285,16 @@ describe("single-flight", () => {
   it("followers share a leader's real failure", async () => {
     const cache = createTieredCache(CONFIG, { stores: [] });
     const req = request();
+    let entered!: () => void;
+    const leaderWorking = new Promise<void>((r) => (entered = r));
     const miss = async (): Promise<ModelInferResponse> => {
-      await new Promise((r) => setTimeout(r, 5));
+      entered();
+      // Long enough for b to join even on a loaded machine.
+      await new Promise((r) => setTimeout(r, 100));
       throw new Error("invalid input");
     };
     const a = cache.through({ principal: ALICE, model: MODEL, request: req }, context(), miss);
+    await leaderWorking; // a leads: b joins its flight
     const b = cache.through({ principal: ALICE, model: MODEL, request: req }, context(), async () => answer(req));
     await expect(a).rejects.toThrow("invalid input");
     await expect(b).rejects.toThrow("invalid input");
