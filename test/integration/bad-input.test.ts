@@ -64,8 +64,14 @@ describe("REST rejects bad input with a 4xx and a message that says what to fix"
   it("an oversized body sent chunked (no Content-Length) → 413", async () => {
     const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
     let sent = 0;
+    // Paced, as a real upload: the edge answers 413 as soon as it has read past
+    // the limit and closes. Sent all at once, unread bytes would still sit in
+    // the edge's socket when it closes, and the TCP reset that causes can
+    // destroy the 413 before the client reads it (the client then sees
+    // ECONNRESET, not the answer).
     const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
+      async pull(controller) {
+        await new Promise((r) => setTimeout(r, 10));
         if (sent++ < 8) controller.enqueue(chunk);
         else controller.close();
       },

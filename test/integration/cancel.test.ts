@@ -45,8 +45,14 @@ const outcomes = async () => {
   const of = (outcome: string) => metricValue(text, "worker_inference_requests_total", 'model="slow"', `outcome="${outcome}"`);
   return { cancelled: of("cancelled"), success: of("success") };
 };
-// The slow fixture runs ~300 ms; 100 ms in, a warm edge has long handed the call to the worker.
-const untilRunning = () => new Promise((resolve) => setTimeout(resolve, 100));
+/** Until the worker holds a `slow` call (its /metrics answers during runs: sessions run in threads). */
+async function untilRunning(): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (metricValue(await worker.metrics(), "worker_inference_in_flight", 'model="slow"') === 0) {
+    if (Date.now() > deadline) throw new Error("the slow call never reached the worker");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 const codeOf = (error: unknown) => ConnectError.from(error).code;
 
 async function restCancel(id: unknown, headers: Record<string, string>, model = "slow") {
