@@ -121,12 +121,9 @@ export function inferenceService(
       const cancelId = cancelIdOf(request, context);
       requireCancelId(cancelId);
       const tracked = cancelId === "" ? undefined : calls.track(model.config.name, cancelId);
-      let outputs;
-      try {
-        outputs = await model.infer(request, callSignal(context, options.requestTimeoutMs, tracked?.signal));
-      } finally {
-        tracked?.release();
-      }
+      const outputs = await model
+        .infer(request, callSignal(context, options.requestTimeoutMs, tracked?.signal))
+        .finally(() => tracked?.release());
       return {
         modelName: model.config.name,
         modelVersion: model.version,

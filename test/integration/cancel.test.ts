@@ -127,7 +127,8 @@ describe("cancelling a call by id", () => {
   });
 
   it("bad cancellations get clear errors", async () => {
-    expect(await restCancel("", alice)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/"id" must be a non-empty string/) } });
+    expect(await restCancel("", alice)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/id is required/) } });
+    expect(await restCancel(7, alice)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/"id" must be a string/) } });
     expect(await restCancel("x".repeat(129), alice)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/limit is 128/) } });
     expect(await restCancel("x", alice, "nope")).toMatchObject({ status: 404 });
     expect(await restCancel("x", {})).toMatchObject({ status: 401 });

@@ -1,10 +1,9 @@
 // Pins down that every protocol carries every datatype the same way: the
 // `echo` fixture model returns its inputs, so REST JSON, Connect JSON,
 // Connect binary and gRPC-Web must all give back exactly what was sent.
-import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeRaw, numberToFp16Bits, type Datatype, type TensorValues } from "../../common/oip/index.js";
-import { ModelInferRequestSchema } from "../../gen/inference/grpc_service_pb.js";
+import { inferRequest } from "../../client/index.js";
+import type { Datatype } from "../../common/oip/index.js";
 import { edgeClient, restCall, type EdgeProtocol } from "../support/clients.js";
 import { startEdge, type EdgeHandle } from "../support/edge-runtime.js";
 import { FIXTURE_MODELS } from "../support/paths.js";
@@ -44,37 +43,6 @@ const SAMPLES: Record<string, (number | string | boolean)[]> = {
   BYTES: ["hello", "", "héllo ✓"],
 };
 
-function typedValues(datatype: string, data: (number | string | boolean)[]): TensorValues {
-  switch (datatype as Datatype) {
-    case "BYTES":
-      return data.map((s) => new TextEncoder().encode(s as string));
-    case "BOOL":
-      return Uint8Array.from(data as boolean[], Number);
-    case "FP16":
-      return Uint16Array.from(data as number[], numberToFp16Bits);
-    case "UINT8":
-      return Uint8Array.from(data as number[]);
-    case "UINT16":
-      return Uint16Array.from(data as number[]);
-    case "UINT32":
-      return Uint32Array.from(data as number[]);
-    case "UINT64":
-      return BigUint64Array.from(data as number[], BigInt);
-    case "INT8":
-      return Int8Array.from(data as number[]);
-    case "INT16":
-      return Int16Array.from(data as number[]);
-    case "INT32":
-      return Int32Array.from(data as number[]);
-    case "INT64":
-      return BigInt64Array.from(data as number[], BigInt);
-    case "FP32":
-      return Float32Array.from(data as number[]);
-    default:
-      return Float64Array.from(data as number[]);
-  }
-}
-
 describe("every datatype round-trips identically through every edge protocol", () => {
   it("REST JSON echoes each datatype exactly", async () => {
     const inputs = echoInputs.map(({ name, datatype }) => ({ name, datatype, shape: [1, 3], data: SAMPLES[datatype] }));
@@ -92,11 +60,11 @@ describe("every datatype round-trips identically through every edge protocol", (
 
   for (const protocol of ["connect-json", "connect-binary", "grpc-web"] satisfies EdgeProtocol[]) {
     it(`${protocol} returns the same tensors as REST`, async () => {
-      const request = create(ModelInferRequestSchema, {
-        modelName: "echo",
-        inputs: echoInputs.map(({ name, datatype }) => ({ name, datatype, shape: [1n, 3n] })),
-        rawInputContents: echoInputs.map(({ datatype }) => encodeRaw(typedValues(datatype, SAMPLES[datatype]!))),
-      });
+      // Raw bytes built by the browser client's helper (common/oip underneath).
+      const request = inferRequest(
+        "echo",
+        echoInputs.map(({ name, datatype }) => ({ name, datatype: datatype as Datatype, shape: [1, 3], data: SAMPLES[datatype]! })),
+      );
       const viaConnect = plainOutputs(await edgeClient(edge.url, protocol).modelInfer(request));
       const viaRest = await restCall(`${edge.url}/v2/models/echo/infer`, {
         inputs: echoInputs.map(({ name, datatype }) => ({ name, datatype, shape: [1, 3], data: SAMPLES[datatype] })),

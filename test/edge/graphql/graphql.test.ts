@@ -30,6 +30,15 @@ function setup(impl = echoImpl, vars: Record<string, string> = {}) {
   return { post, workers };
 }
 
+/** The echo worker, recording every ModelInfer request it gets into `seen`. */
+const recordingEcho = (seen: ModelInferRequest[]): typeof echoImpl => ({
+  ...echoImpl,
+  modelInfer: (req, ctx) => {
+    seen.push(req);
+    return echoImpl.modelInfer!(req, ctx);
+  },
+});
+
 const infers = (calls: { url: string }[]) => calls.filter((c) => c.url.endsWith("/ModelInfer")).length;
 
 describe("GraphQL config", () => {
@@ -124,13 +133,7 @@ describe("coalescing", () => {
 
   it("a field with an id keeps its own upstream call (so it can be cancelled by that id) and gets its id back", async () => {
     const seen: ModelInferRequest[] = [];
-    const { post, workers } = setup({
-      ...echoImpl,
-      modelInfer: (req, ctx) => {
-        seen.push(req);
-        return echoImpl.modelInfer!(req, ctx);
-      },
-    });
+    const { post, workers } = setup(recordingEcho(seen));
     const field = (alias: string, id: string) =>
       `${alias}: infer(model: "iris", ${id ? `id: "${id}", ` : ""}inputs: [{name: "input", datatype: FP32, shape: [1, 4], data: [1, 2, 3, 4]}]) { id }`;
     const { body } = await post({ query: `{ ${field("a", "")} ${field("b", "")} ${field("c", "job-c")} }` });
@@ -164,11 +167,7 @@ describe("coalescing", () => {
   it("respects max_batch_size: rows beyond it go in further calls", async () => {
     const seen: ModelInferRequest[] = [];
     const { post, workers } = setup({
-      ...echoImpl,
-      modelInfer: (req, ctx) => {
-        seen.push(req);
-        return echoImpl.modelInfer!(req, ctx);
-      },
+      ...recordingEcho(seen),
       modelMetadata: (req, ctx) => ({
         ...(echoImpl.modelMetadata!(req, ctx) as object),
         parameters: { max_batch_size: { parameterChoice: { case: "int64Param", value: 4n } } },

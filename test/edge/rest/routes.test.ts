@@ -189,6 +189,6 @@ describe("REST cancel route", () => {
   it("refuses a body without an id, naming the field", async () => {
     const res = await setup().post("/v2/models/iris/cancel", { job: "x" });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toMatch(/"id" must be a non-empty string/);
+    expect(((await res.json()) as { error: string }).error).toMatch(/id is required: the id the call was sent with/);
   });
 });
