@@ -24,6 +24,10 @@ export interface ModelConfig {
   output: TensorConfig[];
   dynamic_batching?: DynamicBatching;
   instance_count: number;
+  /** Overrides the worker's SESSION_THREADS for this model. */
+  session_threads?: boolean;
+  /** onnxruntime intra-op threads per session (0: its default). */
+  intra_op_threads?: number;
   deterministic: boolean;
   cost_weight: number;
   /** Edge cache rules (deterministic models only): freshness, and whether tenants may share entries. */
