@@ -6,7 +6,10 @@
 // HS256 token "signed" with an RSA public key can never be checked against
 // that public key (algorithm confusion), and `alg: none` matches neither.
 // exp is required and must be numeric; nbf, iss and aud are checked; sub is
-// required because it names the principal.
+// required because it names the principal. Claims the gateway reads as
+// names (sub, and the tenant and plan claims) must be strings: jose checks
+// only that sub is present, and String() would turn an object into
+// "[object Object]", one principal shared by every such token.
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { GatewayError } from "../errors.js";
 import type { JwtConfig } from "./config.js";
@@ -67,9 +70,23 @@ export function createJwtVerifier(config: JwtConfig, options: JwtVerifierOptions
         throw describeFailure(error);
       }
       const { payload } = result;
-      return { issuer: String(payload.iss), subject: String(payload.sub), payload };
+      checkNameClaims(payload, config);
+      return { issuer: String(payload.iss), subject: payload.sub as string, payload };
     },
   };
+}
+
+/** sub must be a non-empty string; the tenant and plan claims, when present, strings. */
+function checkNameClaims(payload: JWTPayload, config: JwtConfig): void {
+  if (typeof payload.sub !== "string" || payload.sub === "") {
+    throw unauthenticated('token "sub" claim must be a non-empty string', "invalid_token");
+  }
+  for (const claim of [config.tenantClaim, config.planClaim]) {
+    const value = (payload as Record<string, unknown>)[claim];
+    if (value !== undefined && typeof value !== "string") {
+      throw unauthenticated(`token "${claim}" claim must be a string`, "invalid_token");
+    }
+  }
 }
 
 /** Turns jose's errors into client-facing 401s (or 503 when keys could not be fetched). */

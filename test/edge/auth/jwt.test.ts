@@ -140,6 +140,22 @@ describe("JWT verification", () => {
     await expect401(await hs256(noSub), /lacks the required "sub" claim/);
   });
 
+  it("refuses a sub, tenant or plan claim that is not a string (never the principal \"[object Object]\")", async () => {
+    // Signed by hand: jose's builder would refuse to write these claims.
+    const raw = (payload: Record<string, unknown>) =>
+      new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(SECRET));
+    for (const sub of [{ id: "admin" }, ["user-1"], 42, true, null, ""]) {
+      await expect401(await raw(claims({ sub: sub as never })), /"sub" claim must be a non-empty string/);
+    }
+    await expect401(await raw(claims({ tenant: { name: "acme" } })), /"tenant" claim must be a string/);
+    await expect401(await raw(claims({ plan: ["pro"] })), /"plan" claim must be a string/);
+    const custom = verifier({ JWT_TENANT_CLAIM: "org", JWT_PLAN_CLAIM: "tier" });
+    await expect401(await raw(claims({ org: 7 })), /"org" claim must be a string/, custom);
+    await expect401(await raw(claims({ tier: null })), /"tier" claim must be a string/, custom);
+    // Strings pass, as before.
+    await expect(verifier().verify(await raw(claims({ tenant: "acme", plan: "pro" })))).resolves.toMatchObject({ subject: "user-1" });
+  });
+
   it("refuses an unknown kid and garbage", async () => {
     await expect401(await rs256(claims(), rogue.privateKey, "nope"), /kid/);
     await expect401("not-base64!.x.y", /malformed/);
