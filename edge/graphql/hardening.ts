@@ -5,6 +5,7 @@
 import { GraphQLError, type ValidationContext } from "graphql";
 import type { GraphqlConfig } from "./config.js";
 import { isGraphQLError } from "./errors.js";
+import { useJsonDepthLimit } from "./json-depth.js";
 import {
   EnvelopArmorPlugin,
   useCSRFPrevention,
@@ -68,6 +69,7 @@ function useParseErrors(): YogaPlugin {
 
 export function hardeningPlugins(config: GraphqlConfig): YogaPlugin[] {
   const plugins: YogaPlugin[] = [
+    useJsonDepthLimit(),
     useCSRFPrevention({ requestHeaders: [CSRF_HEADER, "x-graphql-yoga-csrf"] }),
     EnvelopArmorPlugin({
       maxDepth: { n: config.maxDepth, ...reported("MAX_DEPTH_EXCEEDED") },

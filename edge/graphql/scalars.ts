@@ -2,11 +2,17 @@
 // the REST converter (edge/rest/json-tensors.ts) can check them; literals in
 // the document are turned into the same JSON values variables would carry.
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql";
+import { MAX_JSON_DEPTH, tooDeepMessage } from "../rest/json-limits.js";
 
 const LONG_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Literal -> JSON value; integer literals beyond ±2^53 keep every digit as a bigint (INT64/UINT64 data). */
-function literal(node: ValueNode, variables: Record<string, unknown> | null | undefined): unknown {
+/**
+ * Literal -> JSON value; integer literals beyond ±2^53 keep every digit as a
+ * bigint (INT64/UINT64 data). Nesting is bounded as for JSON bodies, so the
+ * recursion stays shallow whatever the document's token limit allows.
+ */
+function literal(node: ValueNode, variables: Record<string, unknown> | null | undefined, depth = 0): unknown {
+  if (depth > MAX_JSON_DEPTH) throw badInput(tooDeepMessage("a literal argument"));
   switch (node.kind) {
     case Kind.INT: {
       const n = Number(node.value);
@@ -22,9 +28,9 @@ function literal(node: ValueNode, variables: Record<string, unknown> | null | un
     case Kind.NULL:
       return null;
     case Kind.LIST:
-      return node.values.map((v) => literal(v, variables));
+      return node.values.map((v) => literal(v, variables, depth + 1));
     case Kind.OBJECT:
-      return Object.fromEntries(node.fields.map((f) => [f.name.value, literal(f.value, variables)]));
+      return Object.fromEntries(node.fields.map((f) => [f.name.value, literal(f.value, variables, depth + 1)]));
     case Kind.VARIABLE:
       return variables?.[node.name.value];
   }

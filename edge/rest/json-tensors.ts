@@ -23,6 +23,7 @@ import {
   type ModelInferRequest,
 } from "../../gen/inference/grpc_service_pb.js";
 import { invalidArgument } from "../errors.js";
+import { MAX_TENSOR_RANK, quote } from "./json-limits.js";
 import { parametersFromJson } from "./json-params.js";
 
 const utf8 = new TextEncoder();
@@ -59,7 +60,7 @@ export function inferRequestFromJson(body: unknown, target: InferTarget, maxElem
     modelName: target.modelName,
     modelVersion: target.modelVersion,
     id: (json.id as string | undefined) ?? "",
-    parameters: parametersFromJson(json.parameters, "request"),
+    parameters: parametersFromJson(json.parameters, "request", "request"),
     inputs,
     outputs,
     rawInputContents: raw,
@@ -72,12 +73,12 @@ function inputFromJson(entry: unknown, index: number, budget: number) {
   }
   const json = entry as Record<string, unknown>;
   if (typeof json.name !== "string" || json.name === "") throw invalidArgument(`inputs[${index}] needs a "name" string`);
-  const label = `input "${json.name}"`;
+  const label = `input ${quote(json.name)}`;
   if (typeof json.datatype !== "string") {
     throw invalidArgument(`${label} needs a "datatype" (one of ${DATATYPES.join(", ")})`);
   }
   if (!isDatatype(json.datatype)) {
-    throw invalidArgument(`${label}: unknown datatype "${json.datatype}" (expected one of ${DATATYPES.join(", ")})`);
+    throw invalidArgument(`${label}: unknown datatype ${quote(json.datatype)} (expected one of ${DATATYPES.join(", ")})`);
   }
   const datatype = json.datatype;
   const shape = shapeFromJson(json.shape, label);
@@ -112,11 +113,15 @@ function tensorOf(
 
 function shapeFromJson(value: unknown, label: string): number[] {
   if (!Array.isArray(value)) throw invalidArgument(`${label} needs a "shape": an array of non-negative integers`);
-  for (const dim of value) {
-    if (typeof dim !== "number" || !Number.isSafeInteger(dim) || dim < 0) {
-      throw invalidArgument(`${label}: shape ${JSON.stringify(value, bigintReplacer)} must hold non-negative integers only`);
-    }
+  // The rank bounds how deep `data` may nest, so every walk below stays shallow.
+  if (value.length > MAX_TENSOR_RANK) {
+    throw invalidArgument(`${label}: shape has ${value.length} dimensions; at most ${MAX_TENSOR_RANK} are supported`);
   }
+  value.forEach((dim, i) => {
+    if (typeof dim !== "number" || !Number.isSafeInteger(dim) || dim < 0) {
+      throw invalidArgument(`${label}: shape[${i}] is ${quote(dim)}; shape must hold non-negative integers only`);
+    }
+  });
   return value as number[];
 }
 
@@ -126,8 +131,9 @@ function outputFromJson(entry: unknown, index: number) {
   }
   const json = entry as Record<string, unknown>;
   if (typeof json.name !== "string" || json.name === "") throw invalidArgument(`outputs[${index}] needs a "name" string`);
-  const parameters = parametersFromJson(json.parameters, `output "${json.name}"`);
-  rejectBinaryData(parameters, `output "${json.name}"`, "binary_data");
+  const label = `output ${quote(json.name)}`;
+  const parameters = parametersFromJson(json.parameters, label, "output");
+  rejectBinaryData(parameters, label, "binary_data");
   return create(ModelInferRequest_InferRequestedOutputTensorSchema, { name: json.name, parameters });
 }
 
@@ -170,7 +176,8 @@ function encodeData(data: unknown, datatype: Datatype, shape: readonly number[],
 /**
  * Visits the elements of flat or nested row-major `data` in order. Nested
  * data must match the shape level by level; flat data must hold exactly
- * `count` scalars.
+ * `count` scalars. The recursion is at most the shape's rank deep
+ * (MAX_TENSOR_RANK): anything nested deeper is refused at the last level.
  */
 function walk(data: unknown[], shape: readonly number[], count: number, label: string, sink: Sink): void {
   if (data.length > 0 && Array.isArray(data[0]) && shape.length > 1) {
@@ -272,9 +279,5 @@ function floatOf(value: unknown, i: number, label: string, datatype: Datatype): 
 }
 
 function elementError(label: string, index: number, value: unknown, problem: string) {
-  return invalidArgument(`${label}: element ${index} (${JSON.stringify(value, bigintReplacer) ?? String(value)}) ${problem}`);
-}
-
-function bigintReplacer(_key: string, value: unknown): unknown {
-  return typeof value === "bigint" ? value.toString() : value;
+  return invalidArgument(`${label}: element ${index} (${quote(value)}) ${problem}`);
 }

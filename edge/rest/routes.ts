@@ -13,7 +13,7 @@ import {
 } from "../../gen/inference/grpc_service_pb.js";
 import type { AppEnv } from "../http/types.js";
 import { withRequestContext, type RequestContext } from "../pipeline/context.js";
-import { parseJsonBody } from "./json-body.js";
+import { readJsonBody } from "./json-body.js";
 import { cancelRequestFromJson } from "./json-cancel.js";
 import { inferRequestFromJson } from "./json-tensors.js";
 import { inferResponseToJson, modelMetadataToJson } from "./json-write.js";
@@ -62,7 +62,7 @@ export function restRoutes(): Hono<AppEnv> {
 
   // Gateway addition: cancel calls in flight by the "id" they were sent with.
   app.post("/v2/models/:name/cancel", async (c) => {
-    const request = cancelRequestFromJson(parseJsonBody(await c.req.text()), nameOf(c));
+    const request = cancelRequestFromJson(await readJsonBody(c.req.raw), nameOf(c));
     const res = await run(c, (ctx) => c.var.runtime.pipeline.modelInferCancel(request, ctx));
     return json(c, JSON.stringify({ model_name: request.modelName, id: request.id, cancelled: res.cancelled }));
   });
@@ -88,7 +88,7 @@ export function restRoutes(): Hono<AppEnv> {
 
     app.post(`${base}/infer`, async (c) => {
       const { pipeline, config } = c.var.runtime;
-      const body = parseJsonBody(await c.req.text());
+      const body = await readJsonBody(c.req.raw);
       const request = inferRequestFromJson(
         body,
         { modelName: nameOf(c), modelVersion: versionOf(c) },

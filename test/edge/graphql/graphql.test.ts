@@ -92,6 +92,62 @@ describe("GraphQL error codes", () => {
   });
 });
 
+describe("hostile nesting answers INVALID_ARGUMENT, never INTERNAL", () => {
+  const query = "query($i: [InferInput!]!) { infer(model: \"iris\", inputs: $i) { modelName } }";
+  const raw = (app: ReturnType<typeof createApp>, init: RequestInit, path = "/graphql") =>
+    app.request(path, init, { WORKER_URLS: "http://w1", AUTH_ANONYMOUS_PLAN: "development" });
+
+  it("a deeply nested element in variables is a field error INVALID_ARGUMENT", async () => {
+    const { post, workers } = setup();
+    let element: unknown = 1;
+    for (let i = 0; i < 50; i++) element = { a: element };
+    const { body } = await post({ query, variables: { i: [{ name: "x", datatype: "FP32", shape: [1], data: [element] }] } });
+    expect(body.errors[0].extensions.code).toBe("INVALID_ARGUMENT");
+    expect(body.errors[0].message).toMatch(/element 0 \(an object\) must be a number for FP32/);
+    expect(infers(workers.calls)).toBe(0);
+  });
+
+  it("a body nested thousands of levels deep is refused with 400 before it is parsed", async () => {
+    const workers = fakeWorkers({ "http://w1": echoImpl });
+    const app = createApp({ fetch: workers.fetch });
+    const deepObject = '{"a":'.repeat(5_000) + "1" + "}".repeat(5_000);
+    const deepArray = "[".repeat(5_000) + "1" + "]".repeat(5_000);
+    for (const [shape, data] of [["[1]", `[${deepObject}]`], [`[${Array(5_000).fill(1).join(",")}]`, deepArray]]) {
+      const text = `{"query":${JSON.stringify(query)},"variables":{"i":[{"name":"x","datatype":"FP32","shape":${shape},"data":${data}}]}}`;
+      const res = await raw(app, { method: "POST", headers: { "content-type": "application/json", accept: "application/graphql-response+json" }, body: text });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as any;
+      expect(body.errors[0].extensions.code).toBe("INVALID_ARGUMENT");
+      expect(body.errors[0].message).toMatch(/the request body nests arrays\/objects deeper than 64 levels/);
+    }
+    // The same through a form post and a GET query string.
+    const form = new URLSearchParams({ query, variables: `{"i":[{"name":"x","datatype":"FP32","shape":[1],"data":[${deepObject}]}]}` });
+    const viaForm = await raw(app, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "graphql-require-preflight": "1" }, body: form.toString() });
+    expect(viaForm.status).toBe(400);
+    const viaGet = await raw(app, { headers: { "graphql-require-preflight": "1" } }, `/graphql?${new URLSearchParams({ query: "{ health { live } }", variables: "[".repeat(200) + "]".repeat(200) })}`);
+    expect(viaGet.status).toBe(400);
+    expect(infers(workers.calls)).toBe(0);
+  });
+
+  it("a literal nested deeper than 64 levels is INVALID_ARGUMENT naming the bound", async () => {
+    const { post } = setup();
+    const literal = "[".repeat(70) + "1" + "]".repeat(70);
+    const { body } = await post({ query: `{ infer(model: "iris", inputs: [{name: "x", datatype: FP32, shape: [1], data: ${literal}}]) { modelName } }` });
+    expect(body.errors[0].extensions.code).toBe("INVALID_ARGUMENT");
+    expect(body.errors[0].message).toMatch(/a literal argument nests arrays\/objects deeper than 64 levels/);
+  });
+
+  it("multipart requests (file uploads, which the schema has none of) are refused with 415", async () => {
+    const app = createApp({ fetch: fakeWorkers({ "http://w1": echoImpl }).fetch });
+    const form = new FormData();
+    form.set("operations", JSON.stringify({ query: "{ health { live } }" }));
+    form.set("map", "{}");
+    const res = await raw(app, { method: "POST", headers: { "graphql-require-preflight": "1" }, body: form });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as any).errors[0].message).toMatch(/multipart requests .* are not accepted: send application\/json/);
+  });
+});
+
 describe("coalescing", () => {
   const request = (rows: number[][], id = "") =>
     inferRequestFromArgs({ model: "m", id, inputs: [{ name: "input", datatype: "FP32", shape: [rows.length, 2], data: rows }] }, 1e6);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decodeRaw, fp16BitsToNumber, bf16BitsToNumber, type Datatype } from "../../../common/oip/index.js";
 import { GatewayError } from "../../../edge/errors.js";
 import { parseJsonBody } from "../../../edge/rest/json-body.js";
+import { MAX_JSON_DEPTH, MAX_TENSOR_RANK } from "../../../edge/rest/json-limits.js";
 import { inferRequestFromJson } from "../../../edge/rest/json-tensors.js";
 
 const target = { modelName: "m", modelVersion: "" };
@@ -97,7 +98,7 @@ describe("JSON -> ModelInferRequest: validation says what to fix and names the t
     ["input without name", () => inferRequestFromJson({ inputs: [{ datatype: "FP32", shape: [1], data: [1] }] }, target), /inputs\[0\] needs a "name"/],
     ["missing datatype", () => one(undefined as never, [1]), /input "x" needs a "datatype"/],
     ["unknown datatype", () => one("FLOAT", [1]), /input "x": unknown datatype "FLOAT"/],
-    ["negative dimension", () => one("FP32", [1], [-1]), /input "x": shape \[-1\] must hold non-negative integers/],
+    ["negative dimension", () => one("FP32", [1], [-1]), /input "x": shape\[0\] is -1; shape must hold non-negative integers/],
     ["fractional dimension", () => one("FP32", [1], [1.5]), /non-negative integers/],
     ["missing shape", () => one("FP32", [1], "4"), /input "x" needs a "shape"/],
     ["missing data", () => one("FP32", undefined, [1]), /input "x" needs "data"/],
@@ -123,13 +124,107 @@ describe("JSON -> ModelInferRequest: validation says what to fix and names the t
     ["id not a string", () => inferRequestFromJson({ id: 5, inputs: [] }, target), /"id" must be a string/],
   ])("%s", (_name, fn, message) => fails(fn, message));
 
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ["non-boolean binary_data_output", { parameters: { binary_data_output: "yes" } }, /request: parameter "binary_data_output" must be a boolean \(true or false\), not "yes"/],
+    ["non-boolean sequence_start", { parameters: { sequence_start: "true" } }, /request: parameter "sequence_start" must be a boolean/],
+    ["negative priority", { parameters: { priority: -1 } }, /request: parameter "priority" must be a non-negative integer, not -1/],
+    ["string timeout", { parameters: { timeout: "5s" } }, /request: parameter "timeout" must be a non-negative integer, not "5s"/],
+    ["fractional sequence_id", { parameters: { sequence_id: 1.5 } }, /"sequence_id" must be a non-negative integer or a string/],
+    ["parameters as a string", { parameters: "fast" }, /request: "parameters" must be an object of names to booleans, numbers or strings, not "fast"/],
+    ["parameters as an array", { parameters: [1] }, /request: "parameters" must be an object/],
+    ["non-integer classification", { outputs: [{ name: "y", parameters: { classification: 2.5 } }] }, /output "y": parameter "classification" must be a non-negative integer, not 2.5/],
+    ["string classification", { outputs: [{ name: "y", parameters: { classification: "3" } }] }, /"classification" must be a non-negative integer/],
+    ["non-boolean binary_data", { outputs: [{ name: "y", parameters: { binary_data: 0 } }] }, /output "y": parameter "binary_data" must be a boolean/],
+    ["outputs not an array", { outputs: { name: "y" } }, /"outputs" must be an array/],
+    ["numeric shared_memory_region", { inputs: [{ name: "x", datatype: "FP32", shape: [1], data: [1], parameters: { shared_memory_region: 5 } }] }, /input "x": parameter "shared_memory_region" must be a string/],
+  ])("a parameter of the wrong type: %s", (_name, over, message) =>
+    fails(() => inferRequestFromJson({ inputs: [{ name: "x", datatype: "FP32", shape: [1], data: [1] }], ...over }, target), message),
+  );
+
+  it("accepts the protocol's parameters with their documented types", () => {
+    const req = inferRequestFromJson(
+      {
+        parameters: { binary_data_output: false, sequence_id: "s-1", sequence_start: true, sequence_end: false, priority: 1, timeout: 0 },
+        inputs: [{ name: "x", datatype: "FP32", shape: [1], data: [1] }],
+        outputs: [{ name: "y", parameters: { classification: 3, binary_data: false } }],
+      },
+      target,
+    );
+    expect(Object.keys(req.parameters)).toHaveLength(6);
+    expect(req.outputs[0]!.parameters.classification!.parameterChoice).toEqual({ case: "int64Param", value: 3n });
+    expect(inferRequestFromJson({ parameters: { sequence_id: 7 }, inputs: [{ name: "x", datatype: "FP32", shape: [1], data: [1] }] }, target).parameters.sequence_id).toBeDefined();
+  });
+
   it("stops converting when the element budget is spent (the pipeline reports it)", () => {
     const req = inferRequestFromJson({ inputs: [{ name: "x", datatype: "FP32", shape: [1000, 1000], data: [] }] }, target, 10);
     expect(req.rawInputContents[0]!.byteLength).toBe(0);
   });
 });
 
+describe("JSON -> ModelInferRequest: hostile nesting and sizes answer invalid_argument, never a stack overflow", () => {
+  let deepObject: unknown = 1;
+  for (let i = 0; i < 20_000; i++) deepObject = { a: deepObject };
+  let deepArray: unknown = 1;
+  for (let i = 0; i < 20_000; i++) deepArray = [deepArray];
+
+  it(`a shape with more than ${MAX_TENSOR_RANK} dimensions`, () => {
+    const shape = Array(5_000).fill(1);
+    fails(() => one("FP32", deepArray, shape), new RegExp(`shape has 5000 dimensions; at most ${MAX_TENSOR_RANK} are supported`));
+    expect(one("FP32", [1], Array(MAX_TENSOR_RANK).fill(1)).inputs[0]!.shape).toHaveLength(MAX_TENSOR_RANK);
+    fails(() => one("FP32", [1], Array(MAX_TENSOR_RANK + 1).fill(1)), /at most 32/);
+  });
+
+  it("data nested to the full rank works; deeper data is refused at the last level", () => {
+    let nested: unknown = [2.5];
+    for (let i = 1; i < MAX_TENSOR_RANK; i++) nested = [nested];
+    expect(one("FP32", nested, Array(MAX_TENSOR_RANK).fill(1)).rawInputContents[0]!.byteLength).toBe(4);
+    fails(() => one("FP32", [[deepArray]], [1, 1]), /data\[0\]\[0\] is nested deeper than shape \[1, 1\]/);
+  });
+
+  it("a deeply nested element is described, not serialized", () => {
+    for (const datatype of ["FP32", "INT64", "INT8", "BOOL", "BYTES", "FP16"]) {
+      fails(() => one(datatype, [deepObject]), /element 0 \(an object\) must be/);
+    }
+    fails(() => one("FP32", [deepArray]), /data\[0\] is an array/);
+  });
+
+  it("a deeply nested dimension is described, not serialized", () => {
+    fails(() => one("FP32", [1], [deepArray]), /shape\[0\] is an array of 1; shape must hold non-negative integers/);
+    fails(() => one("FP32", [1], [deepObject]), /shape\[0\] is an object/);
+  });
+
+  it("huge strings are cut in messages (names, datatypes, elements)", () => {
+    const huge = "z".repeat(1_000_000);
+    const messageOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return (error as GatewayError).message;
+      }
+      throw new Error("expected a rejection");
+    };
+    for (const message of [
+      messageOf(() => one("FP32", [huge])),
+      messageOf(() => one(huge, [1])),
+      messageOf(() => inferRequestFromJson({ inputs: [{ name: huge, datatype: "FP32", shape: [2], data: [1] }] }, target)),
+      messageOf(() => inferRequestFromJson({ parameters: { [huge]: [1] }, inputs: [{ name: "x", datatype: "FP32", shape: [1], data: [1] }] }, target)),
+    ]) {
+      expect(message.length).toBeLessThan(400);
+    }
+  });
+});
+
 describe("parseJsonBody", () => {
+  const nested = (depth: number) => "[".repeat(depth) + "1" + "]".repeat(depth);
+
+  it(`refuses text nested deeper than ${MAX_JSON_DEPTH} levels before parsing, saying what to send`, () => {
+    expect(parseJsonBody(nested(MAX_JSON_DEPTH))).toBeDefined();
+    fails(() => parseJsonBody(nested(MAX_JSON_DEPTH + 1)), /request body nests arrays\/objects deeper than 64 levels; tensor "data" may nest at most as deep as its shape's rank/);
+    fails(() => parseJsonBody(nested(1_000_000)), /deeper than 64 levels/);
+    // The reviver path (long digit runs) is recursive in V8: it must never see deep text either.
+    fails(() => parseJsonBody(`{"id":"12345678901234567890","x":${nested(20_000)}}`), /deeper than 64 levels/);
+  });
+
   it("reports malformed JSON with the parser's detail", () => {
     fails(() => parseJsonBody("{bad"), /^request body is not valid JSON: /);
   });

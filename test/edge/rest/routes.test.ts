@@ -95,6 +95,52 @@ describe("REST routes", () => {
     expect(workers.calls).toHaveLength(0);
   });
 
+  it("POST infer answers 400 (not 500) for JSON nested thousands of levels deep, in data, shape or an element", async () => {
+    const { post, workers } = setup();
+    const deep = (n: number) => "[".repeat(n) + "1" + "]".repeat(n);
+    const deepObject = '{"a":'.repeat(5_000) + "1" + "}".repeat(5_000);
+    for (const body of [
+      `{"inputs":[{"name":"x","datatype":"FP32","shape":[${Array(5_000).fill(1).join(",")}],"data":${deep(5_000)}}]}`,
+      `{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[${deepObject}]}]}`,
+      `{"inputs":[{"name":"x","datatype":"FP32","shape":[${deep(5_000)}],"data":[1]}]}`,
+      `{"id":"12345678901234567890","inputs":${deep(20_000)}}`,
+    ]) {
+      const res = await post("/v2/models/iris/infer", body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as any).error).toMatch(/deeper than 64 levels; tensor "data" may nest at most as deep as its shape's rank/);
+    }
+    expect(workers.calls).toHaveLength(0);
+  });
+
+  it("POST infer and cancel refuse bodies that are not sent as JSON with 415 naming application/json", async () => {
+    const { call } = setup();
+    const body = JSON.stringify({ inputs: [{ name: "input", datatype: "FP32", shape: [1, 4], data: [1, 2, 3, 4] }] });
+    for (const type of ["text/plain;charset=UTF-8", "application/x-protobuf", "application/x-www-form-urlencoded", "application/octet-stream", "multipart/form-data; boundary=x"]) {
+      for (const path of ["/v2/models/iris/infer", "/v2/models/iris/cancel"]) {
+        const res = await call(path, { method: "POST", headers: { "content-type": type }, body });
+        expect(res.status, `${type} ${path}`).toBe(415);
+        expect(((await res.json()) as any).error).toMatch(/^content-type ".+" is not accepted here: send the body as JSON with "content-type: application\/json"/);
+      }
+    }
+    // JSON spelled any usual way, and no content type at all (clients that send none), are read as JSON.
+    for (const headers of [{ "content-type": "application/json; charset=utf-8" }, { "content-type": "Application/JSON" }, { "content-type": "application/vnd.oip+json" }, {}]) {
+      const res = await call("/v2/models/iris/infer", { method: "POST", headers, body: new TextEncoder().encode(body) });
+      expect(res.status, JSON.stringify(headers)).toBe(200);
+    }
+  });
+
+  it("POST infer refuses OIP parameters of the wrong type with 400 naming the parameter and its type", async () => {
+    const { post, workers } = setup();
+    const tensor = { name: "a", datatype: "FP32", shape: [1], data: [1] };
+    const res = await post("/v2/models/iris/infer", { inputs: [tensor], parameters: { binary_data_output: "yes" } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error).toBe('request: parameter "binary_data_output" must be a boolean (true or false), not "yes"');
+    const classification = await post("/v2/models/iris/infer", { inputs: [tensor], outputs: [{ name: "a_out", parameters: { classification: "two" } }] });
+    expect(classification.status).toBe(400);
+    expect(((await classification.json()) as any).error).toMatch(/output "a_out": parameter "classification" must be a non-negative integer/);
+    expect(workers.calls).toHaveLength(0);
+  });
+
   it("maps worker errors to HTTP statuses and keeps their messages", async () => {
     const cases: [Code, number][] = [[Code.NotFound, 404], [Code.InvalidArgument, 400], [Code.ResourceExhausted, 429], [Code.DeadlineExceeded, 504]];
     for (const [code, status] of cases) {

@@ -1,0 +1,58 @@
+// Bounds the nesting of GraphQL request JSON before yoga parses it, as the
+// REST adapter does for its bodies (edge/rest/json-limits.ts has why: deep
+// JSON costs JSON.parse super-linear CPU and overflows recursive code).
+// Yoga picks a request parser per method and content type; this plugin
+// wraps whichever it picked with a linear depth scan of the JSON the
+// request carries (the body, form fields or the GET query's parameters).
+// Multipart requests are refused: they exist for file uploads, which this
+// schema does not have, and their parts would need the same scan.
+import { GraphQLError } from "graphql";
+import { MAX_JSON_DEPTH, jsonTextTooDeep, tooDeepMessage } from "../rest/json-limits.js";
+import type { YogaPlugin } from "./yoga.js";
+
+type RequestParser = (request: Request) => unknown;
+
+interface RequestParsePayload {
+  readonly request: Request;
+  readonly requestParser: RequestParser | undefined;
+  setRequestParser(parser: RequestParser): void;
+}
+
+const refused = (message: string, status: number, code: string) =>
+  new GraphQLError(message, { extensions: { code, http: { status } } });
+
+const tooDeep = (fields: Iterable<string>): boolean => {
+  for (const field of fields) if (jsonTextTooDeep(field, MAX_JSON_DEPTH)) return true;
+  return false;
+};
+
+function mediaType(request: Request): string {
+  return (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
+}
+
+export function useJsonDepthLimit(): YogaPlugin {
+  const plugin = {
+    onRequestParse({ requestParser, setRequestParser }: RequestParsePayload): void {
+      // No parser: yoga answers 415 for the content type itself.
+      if (requestParser === undefined) return;
+      const parse = requestParser;
+      setRequestParser(async (request) => {
+        if (request.method === "GET") {
+          if (tooDeep(new URL(request.url).searchParams.values())) throw refused(tooDeepMessage("the request's query parameters"), 400, "INVALID_ARGUMENT");
+          return parse(request);
+        }
+        const type = mediaType(request);
+        if (type === "multipart/form-data") {
+          throw refused("multipart requests (file uploads) are not accepted: send application/json", 415, "UNSUPPORTED_MEDIA_TYPE");
+        }
+        const text = await request.text();
+        const fields = type === "application/x-www-form-urlencoded" ? new URLSearchParams(text).values() : [text];
+        if (tooDeep(fields)) throw refused(tooDeepMessage("the request body"), 400, "INVALID_ARGUMENT");
+        // The body is spent: yoga's own parser reads this copy.
+        return parse(new Request(request.url, { method: request.method, headers: request.headers, body: text }));
+      });
+    },
+  };
+  // yoga.d.ts types only the hooks it had needed so far; this one is yoga's documented onRequestParse.
+  return plugin as YogaPlugin;
+}
