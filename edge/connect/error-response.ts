@@ -8,14 +8,14 @@
 import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { headerGrpcMessage, headerGrpcStatus } from "@connectrpc/connect/protocol-grpc-web";
 import type { GatewayError } from "../errors.js";
-import { toConnectError } from "../errors.js";
+import { errorHeaders, toConnectError } from "../errors.js";
 
 export function isGrpcWeb(request: Request): boolean {
   return (request.headers.get("content-type") ?? "").startsWith("application/grpc-web");
 }
 
 export function toConnectResponse(error: GatewayError, request: Request): Response {
-  const headers = new Headers(error.headers);
+  const headers = new Headers(errorHeaders(error));
   if (isGrpcWeb(request)) {
     headers.set("content-type", request.headers.get("content-type") ?? "application/grpc-web+proto");
     headers.set(headerGrpcStatus, String(error.code));

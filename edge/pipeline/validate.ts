@@ -1,13 +1,20 @@
 // Request-level checks that hold for every protocol, on the protobuf form:
-// names, datatypes, shapes, payload sizes and the element budget. Adapters
+// names, datatypes, shapes, payload sizes and the element budgets. Adapters
 // only translate; a Connect client and a REST client get the same answers.
-// Checks are size/length only: tensor bytes are never copied here.
-import { DATATYPE_INFO, decodeRaw, elementCount, formatShape, isDatatype } from "../../common/oip/index.js";
+// Checks are size/length only: tensor bytes are never copied here, and BYTES
+// raw contents are walked by their length prefixes (no object per element),
+// after the element budget has bounded how far that walk may go.
+import { DATATYPE_INFO, elementCount, formatShape, isDatatype, scanRawBytes } from "../../common/oip/index.js";
 import type { ModelInferRequest } from "../../gen/inference/grpc_service_pb.js";
+import type { EdgeConfig } from "../config.js";
 import { invalidArgument, GatewayError } from "../errors.js";
 import { Code } from "@connectrpc/connect";
 
-export function validateInferRequest(request: ModelInferRequest, maxTensorElements: number): void {
+/** The request-size bounds (MAX_TENSOR_ELEMENTS, MAX_BYTES_ELEMENTS, MAX_BYTES_LENGTH). */
+export type RequestLimits = Pick<EdgeConfig, "maxTensorElements" | "maxBytesElements" | "maxBytesLength">;
+
+export function validateInferRequest(request: ModelInferRequest, limits: RequestLimits): void {
+  const { maxTensorElements } = limits;
   if (request.modelName === "") throw invalidArgument("model_name is required");
   if (request.inputs.length === 0) throw invalidArgument("the request has no inputs");
   const raw = request.rawInputContents;
@@ -18,6 +25,7 @@ export function validateInferRequest(request: ModelInferRequest, maxTensorElemen
   }
   const names = new Set<string>();
   let total = 0;
+  const bytes = { elements: 0, length: 0 };
   request.inputs.forEach((input, index) => {
     const label = input.name === "" ? `input #${index}` : `input "${input.name}"`;
     if (input.name === "") throw invalidArgument(`${label} has no name`);
@@ -38,14 +46,18 @@ export function validateInferRequest(request: ModelInferRequest, maxTensorElemen
       if (input.contents !== undefined && hasTypedContents(input)) {
         throw invalidArgument(`${label} has both contents and raw_input_contents; send one`);
       }
-      const bytes = raw[index]!;
+      const entry = raw[index]!;
       if (info.allocate === null) {
-        // BYTES: walk the length prefixes (small tensors in practice).
-        const decoded = decodeRaw(input.datatype, bytes, count);
-        if (decoded instanceof Error) throw invalidArgument(`${label}: ${decoded.message}`);
-      } else if (bytes.byteLength !== count * info.byteSize) {
+        countBytesElements(bytes, count, limits);
+        const scan = scanRawBytes(entry, count);
+        if (scan instanceof Error) throw invalidArgument(`${label}: ${scan.message}`);
+        if (scan.elements !== count) {
+          throw invalidArgument(`${label}: BYTES raw contents hold ${scan.elements} elements but shape needs ${count}`);
+        }
+        countBytesLength(bytes, scan.contentBytes, limits);
+      } else if (entry.byteLength !== count * info.byteSize) {
         throw invalidArgument(
-          `${label}: raw contents hold ${bytes.byteLength} bytes but ${input.datatype} shape ${formatShape(input.shape)} needs ${count * info.byteSize}`,
+          `${label}: raw contents hold ${entry.byteLength} bytes but ${input.datatype} shape ${formatShape(input.shape)} needs ${count * info.byteSize}`,
         );
       }
     } else {
@@ -55,6 +67,10 @@ export function validateInferRequest(request: ModelInferRequest, maxTensorElemen
       const length = (input.contents?.[info.contentsField] as readonly unknown[] | undefined)?.length ?? 0;
       if (length !== count) {
         throw invalidArgument(`${label}: contents hold ${length} elements but shape ${formatShape(input.shape)} needs ${count}`);
+      }
+      if (info.allocate === null) {
+        countBytesElements(bytes, count, limits);
+        countBytesLength(bytes, input.contents!.bytesContents.reduce((sum, item) => sum + item.byteLength, 0), limits);
       }
     }
   });
@@ -78,11 +94,32 @@ function hasTypedContents(input: ModelInferRequest["inputs"][number]): boolean {
   );
 }
 
+// BYTES elements become one JS object each on the worker (an ONNX string),
+// so they have their own, much smaller budget than numbers; the bytes they
+// hold are bounded separately. Both sums run over all inputs of a request.
+function countBytesElements(sums: { elements: number }, count: number, limits: RequestLimits): void {
+  sums.elements += count;
+  if (sums.elements > limits.maxBytesElements) {
+    throw tooLarge(
+      `the request's BYTES tensors hold more than ${limits.maxBytesElements} elements in total (MAX_BYTES_ELEMENTS); split it into smaller requests`,
+    );
+  }
+}
+
+function countBytesLength(sums: { length: number }, bytes: number, limits: RequestLimits): void {
+  sums.length += bytes;
+  if (sums.length > limits.maxBytesLength) {
+    throw tooLarge(
+      `the request's BYTES elements hold more than ${limits.maxBytesLength} bytes in total (MAX_BYTES_LENGTH); split it into smaller requests`,
+    );
+  }
+}
+
+function tooLarge(message: string): GatewayError {
+  // 413 tells HTTP clients the request itself is too large, not that they are rate limited.
+  return new GatewayError(Code.ResourceExhausted, message, { httpStatus: 413 });
+}
+
 function tooManyElements(limit: number): GatewayError {
-  return new GatewayError(
-    Code.ResourceExhausted,
-    `the request's tensors hold more than ${limit} elements in total (MAX_TENSOR_ELEMENTS); split it into smaller requests`,
-    // 413 tells HTTP clients the request itself is too large, not that they are rate limited.
-    { httpStatus: 413 },
-  );
+  return tooLarge(`the request's tensors hold more than ${limit} elements in total (MAX_TENSOR_ELEMENTS); split it into smaller requests`);
 }

@@ -48,3 +48,35 @@ describe("GatewayError mapping", () => {
     expect(isUnexpected(cause)).toBe(true);
   });
 });
+
+describe("retry hints and upstream refusals (issue 9, item 8)", () => {
+  it("REST: a full worker queue (429) and no worker (503) carry Retry-After", () => {
+    expect(toRestResponse(new GatewayError(Code.ResourceExhausted, "queue full")).headers.get("retry-after")).toBe("1");
+    expect(toRestResponse(new GatewayError(Code.Unavailable, "no GPU worker answered")).headers.get("retry-after")).toBe("1");
+  });
+
+  it("Connect: the same hint rides along as metadata (response headers / trailers)", () => {
+    expect(toConnectError(new GatewayError(Code.ResourceExhausted, "queue full")).metadata.get("retry-after")).toBe("1");
+    expect(toConnectError(new GatewayError(Code.Unavailable, "no worker")).metadata.get("retry-after")).toBe("1");
+  });
+
+  it("keeps a hint the error already has, and adds none where retrying cannot help", () => {
+    expect(toRestResponse(new GatewayError(Code.ResourceExhausted, "slow down", { headers: { "retry-after": "7" } })).headers.get("retry-after")).toBe("7");
+    expect(toRestResponse(new GatewayError(Code.ResourceExhausted, "too big", { httpStatus: 413 })).headers.get("retry-after")).toBeNull();
+    expect(toRestResponse(new GatewayError(Code.InvalidArgument, "bad")).headers.get("retry-after")).toBeNull();
+    expect(toConnectError(new GatewayError(Code.NotFound, "no model")).metadata.get("retry-after")).toBeNull();
+  });
+
+  it("a worker's own Retry-After hint is kept", () => {
+    const error = toGatewayError(new ConnectError("queue full", Code.ResourceExhausted, { "retry-after": "3" }));
+    expect(error.headers["retry-after"]).toBe("3");
+  });
+
+  it("a worker's read-size refusal becomes invalid_argument (400) naming no internal variable", () => {
+    const error = toGatewayError(new ConnectError("message size 1120037 is larger than configured readMaxBytes 589824", Code.ResourceExhausted));
+    expect([error.code, error.httpStatus]).toEqual([Code.InvalidArgument, 400]);
+    expect(error.message).not.toMatch(/readMaxBytes|589824/);
+    expect(error.message).toMatch(/larger than the model accepts/);
+    expect(error.message).toMatch(/max_batch_size/);
+  });
+});

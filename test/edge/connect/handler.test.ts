@@ -23,7 +23,7 @@ function setup(vars: Record<string, string> = {}, impl = echoImpl) {
   return { client, edgeFetch, workers };
 }
 
-const infer = { modelName: "iris", inputs: [{ name: "x", datatype: "FP32", shape: [2n] }], rawInputContents: [new Uint8Array(8)] };
+const infer = { modelName: "iris", inputs: [{ name: "input", datatype: "FP32", shape: [1n, 4n] }], rawInputContents: [new Uint8Array(16)] };
 
 describe.each(["connect-binary", "connect-json", "grpc-web"] as const)("Connect adapter over %s", (protocol) => {
   it("delegates every method to the pipeline and returns the worker's answer", async () => {
@@ -33,14 +33,14 @@ describe.each(["connect-binary", "connect-json", "grpc-web"] as const)("Connect 
     expect((await c.modelReady({ name: "iris" })).ready).toBe(true);
     expect((await c.serverMetadata({})).name).toBe("fake-worker");
     expect((await c.modelMetadata({ name: "iris" })).inputs[0]!.shape).toEqual([-1n, 4n]);
-    expect((await c.modelInfer(infer)).outputs[0]!.name).toBe("x_out");
+    expect((await c.modelInfer(infer)).outputs[0]!.name).toBe("input_out");
     expect((await c.modelStatistics({})).modelStats[0]!.inferenceCount).toBe(3n);
   });
 
   it("applies the pipeline's checks (invalid_argument naming the tensor)", async () => {
-    const error = await setup().client(protocol).modelInfer({ ...infer, inputs: [{ name: "x", datatype: "FP32", shape: [3n] }] }).catch((e) => e);
+    const error = await setup().client(protocol).modelInfer({ ...infer, inputs: [{ name: "input", datatype: "FP32", shape: [1n, 5n] }] }).catch((e) => e);
     expect(error.code).toBe(Code.InvalidArgument);
-    expect(error.rawMessage).toMatch(/input "x": raw contents hold 8 bytes/);
+    expect(error.rawMessage).toMatch(/input "input": raw contents hold 16 bytes/);
   });
 
   it("keeps upstream error codes and messages", async () => {
@@ -86,7 +86,7 @@ describe("Connect adapter edge cases", () => {
 
   it("rejects bodies over MAX_BODY_BYTES with resource_exhausted: 413 for Connect, grpc-status 8 for gRPC-Web", async () => {
     const { edgeFetch, client } = setup({ MAX_BODY_BYTES: "64" });
-    const big = { ...infer, inputs: [{ name: "x", datatype: "FP32", shape: [64n] }], rawInputContents: [new Uint8Array(256)] };
+    const big = { ...infer, inputs: [{ name: "input", datatype: "FP32", shape: [16n, 4n] }], rawInputContents: [new Uint8Array(256)] };
     const res = await edgeFetch(`${BASE}/inference.GRPCInferenceService/ModelInfer`, {
       method: "POST", headers: { "content-type": "application/proto", "content-length": "256" }, body: new Uint8Array(256),
     });
@@ -104,4 +104,102 @@ describe("Connect adapter edge cases", () => {
     expect(res.status).toBe(404);
     expect(((await res.json()) as any).code).toBe("unimplemented");
   });
+
+  it("answers a wrong HTTP method and a wrong content-type with a 4xx and a message that says what to send", async () => {
+    const { edgeFetch } = setup();
+    const get = await edgeFetch(`${BASE}/inference.GRPCInferenceService/ModelInfer`, { method: "GET" });
+    expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST");
+    expect(await get.json()).toEqual({ code: "invalid_argument", message: "GET is not allowed for /inference.GRPCInferenceService/ModelInfer: use POST" });
+    const text = await edgeFetch(`${BASE}/inference.GRPCInferenceService/ModelInfer`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+    expect(text.status).toBe(415);
+    const body = (await text.json()) as any;
+    expect(body.code).toBe("invalid_argument");
+    expect(body.message).toMatch(/^content-type "text\/plain" is not served here: send application\/proto or application\/json/);
+  });
 });
+
+/** The grpc-status and decoded grpc-message of a gRPC-Web answer that is one trailer frame. */
+async function grpcWebTrailer(res: Response): Promise<{ status: number; code: number; message: string; trailer: string }> {
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const trailer = res.headers.get("grpc-status") !== null
+    ? `grpc-status: ${res.headers.get("grpc-status")}\r\ngrpc-message: ${res.headers.get("grpc-message")}\r\n`
+    : new TextDecoder().decode(bytes.subarray(5));
+  const code = Number(/grpc-status: (\d+)/.exec(trailer)?.[1]);
+  const message = decodeURIComponent(/grpc-message: ([^\r]*)/.exec(trailer)?.[1] ?? "");
+  return { status: res.status, code, message, trailer };
+}
+
+describe("malformed requests are the client's fault (issue 9, item 8)", () => {
+  const PATH = `${BASE}/inference.GRPCInferenceService/ModelInfer`;
+  const grpcWeb = (body: Uint8Array, headers: Record<string, string> = {}) =>
+    setup().edgeFetch(PATH, { method: "POST", headers: { "content-type": "application/grpc-web+proto", ...headers }, body });
+
+  it("gRPC-Web: a compressed (or unknown) envelope flag without grpc-encoding is invalid_argument, not internal", async () => {
+    for (const flag of [0x01, 0x7f]) {
+      const answer = await grpcWebTrailer(await grpcWeb(new Uint8Array([flag, 0, 0, 0, 2, 0x0a, 0x00])));
+      expect(answer.code, answer.trailer).toBe(Code.InvalidArgument);
+      expect(answer.message).toMatch(/compressed flag .* set, but the request names no encoding; .* send flags 0/);
+    }
+  });
+
+  it("gRPC-Web: an envelope announcing 4 GiB is resource_exhausted naming MAX_BODY_BYTES, not readMaxBytes", async () => {
+    const answer = await grpcWebTrailer(await grpcWeb(new Uint8Array([0, 0xff, 0xff, 0xff, 0xff, 1])));
+    expect(answer.code).toBe(Code.ResourceExhausted);
+    expect(answer.message).toBe("request message of 4294967295 bytes exceeds 8388608 bytes (MAX_BODY_BYTES)");
+  });
+
+  it("gRPC-Web: a unary call with no message or two is invalid_argument", async () => {
+    const none = await grpcWebTrailer(await grpcWeb(new Uint8Array(0)));
+    expect([none.code, none.message]).toEqual([Code.InvalidArgument, "a unary call takes exactly one request message, and the body held none"]);
+    const two = await grpcWebTrailer(await grpcWeb(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0])));
+    expect([two.code, two.message]).toEqual([Code.InvalidArgument, "a unary call takes exactly one request message, and the body held more than one"]);
+  });
+
+  it("gRPC-Web: a grpc-encoding the edge does not take is unimplemented, naming what it accepts", async () => {
+    const res = await grpcWeb(new Uint8Array([1, 0, 0, 0, 2, 0x0a, 0x00]), { "grpc-encoding": "gzip" });
+    expect(res.headers.get("grpc-accept-encoding")).toBe("identity");
+    const answer = await grpcWebTrailer(res);
+    expect([answer.status, answer.code]).toEqual([200, Code.Unimplemented]);
+    expect(answer.message).toMatch(/^grpc-encoding "gzip" is not accepted: this gateway takes uncompressed requests only \(identity\)/);
+  });
+
+  it("Connect: an unsupported content-encoding is unimplemented with HTTP 415 and Accept-Encoding, not a 5xx", async () => {
+    for (const encoding of ["br", "gzip", "x-nonsense"]) {
+      const res = await setup().edgeFetch(PATH, { method: "POST", headers: { "content-type": "application/json", "content-encoding": encoding }, body: "{}" });
+      expect(res.status).toBe(415);
+      expect(res.headers.get("accept-encoding")).toBe("identity");
+      const body = (await res.json()) as any;
+      expect(body.code).toBe("unimplemented");
+      expect(body.message).toBe(`content-encoding "${encoding}" is not accepted: this gateway takes uncompressed requests only (identity); send the body without content-encoding`);
+    }
+  });
+
+  it("REST: a compressed body is refused with 415 before it is read, whatever it holds", async () => {
+    for (const encoding of ["br", "gzip"]) {
+      const res = await setup().edgeFetch(`${BASE}/v2/models/iris/infer`, {
+        method: "POST", headers: { "content-type": "application/json", "content-encoding": encoding }, body: "{}",
+      });
+      expect(res.status).toBe(415);
+      expect(res.headers.get("accept-encoding")).toBe("identity");
+      expect(((await res.json()) as any).error).toMatch(new RegExp(`^content-encoding "${encoding}" is not accepted`));
+    }
+    // identity is no compression at all.
+    const plain = await setup().edgeFetch(`${BASE}/v2/models/iris/infer`, {
+      method: "POST", headers: { "content-type": "application/json", "content-encoding": "identity" }, body: "{}",
+    });
+    expect(plain.status).toBe(400);
+  });
+
+  it("a full worker queue and no worker carry Retry-After over Connect and gRPC-Web", async () => {
+    const impl = { ...echoImpl, modelInfer: () => { throw new ConnectError("queue full", Code.ResourceExhausted); } };
+    for (const protocol of ["connect-json", "grpc-web"] as const) {
+      const full = await setup({}, impl).client(protocol).modelInfer(infer).catch((e) => e);
+      expect([full.code, full.metadata.get("retry-after")]).toEqual([Code.ResourceExhausted, "1"]);
+      const gone = { ...echoImpl, modelInfer: () => { throw new ConnectError("draining", Code.Unavailable); } };
+      const none = await setup({}, gone).client(protocol).modelInfer(infer).catch((e) => e);
+      expect([none.code, none.metadata.get("retry-after")]).toEqual([Code.Unavailable, "1"]);
+    }
+  });
+});
+

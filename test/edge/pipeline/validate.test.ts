@@ -8,8 +8,9 @@ import { createRequestContext, detachedScope } from "../../../edge/pipeline/cont
 import { validateInferRequest } from "../../../edge/pipeline/validate.js";
 
 const request = (init: object) => create(ModelInferRequestSchema, { modelName: "m", ...init });
-const check = (init: object, max = 100) => {
-  try { validateInferRequest(request(init), max); } catch (e) { return e as GatewayError; }
+const LIMITS = { maxTensorElements: 100, maxBytesElements: 100, maxBytesLength: 1000 };
+const check = (init: object, max = 100, limits: Partial<typeof LIMITS> = {}) => {
+  try { validateInferRequest(request(init), { ...LIMITS, maxTensorElements: max, ...limits }); } catch (e) { return e as GatewayError; }
   return undefined;
 };
 
@@ -47,6 +48,45 @@ describe("validateInferRequest (every protocol)", () => {
     expect(error.message).toMatch(/more than 100 elements in total \(MAX_TENSOR_ELEMENTS\)/);
     // Overflowing shapes fail the same way instead of wrapping around.
     expect(check({ inputs: [{ name: "a", datatype: "UINT8", shape: [2n ** 40n, 2n ** 40n] }], rawInputContents: [new Uint8Array(0)] })!.code).toBe(Code.ResourceExhausted);
+  });
+});
+
+describe("BYTES budgets (MAX_BYTES_ELEMENTS, MAX_BYTES_LENGTH), summed over inputs", () => {
+  const strings = (n: number, size: number) => encodeRaw(Array.from({ length: n }, () => new Uint8Array(size)));
+  const raw = (a: number, b: number, size = 0) => ({
+    inputs: [{ name: "a", datatype: "BYTES", shape: [BigInt(a)] }, { name: "b", datatype: "BYTES", shape: [BigInt(b)] }],
+    rawInputContents: [strings(a, size), strings(b, size)],
+  });
+  const typed = (n: number, size: number) => ({
+    inputs: [{ name: "t", datatype: "BYTES", shape: [BigInt(n)], contents: { bytesContents: Array.from({ length: n }, () => new Uint8Array(size)) } }],
+  });
+  const tooLarge = (error: GatewayError | undefined, variable: string) => {
+    expect(error).toBeInstanceOf(GatewayError);
+    expect([error!.code, error!.httpStatus]).toEqual([Code.ResourceExhausted, 413]);
+    expect(error!.message).toContain(`(${variable}); split it into smaller requests`);
+  };
+
+  it("elements: at and under the limit pass, one over is refused before any element is read", () => {
+    expect(check(raw(5, 5), 100, { maxBytesElements: 10 })).toBeUndefined();
+    expect(check(raw(5, 4), 100, { maxBytesElements: 10 })).toBeUndefined();
+    tooLarge(check(raw(5, 6), 100, { maxBytesElements: 10 }), "MAX_BYTES_ELEMENTS");
+    // Counted from the shape: a shape over the budget is refused even when the
+    // raw entry is empty, so the prefix walk never runs past the budget.
+    tooLarge(check({ inputs: [{ name: "a", datatype: "BYTES", shape: [11n] }], rawInputContents: [new Uint8Array(0)] }, 100, { maxBytesElements: 10 }), "MAX_BYTES_ELEMENTS");
+    expect(check(typed(10, 0), 100, { maxBytesElements: 10 })).toBeUndefined();
+    tooLarge(check(typed(11, 0), 100, { maxBytesElements: 10 }), "MAX_BYTES_ELEMENTS");
+  });
+
+  it("bytes: content at and under the limit passes, one byte over is refused (length prefixes not counted)", () => {
+    expect(check(raw(2, 3, 25), 100, { maxBytesLength: 125 })).toBeUndefined();
+    expect(check(raw(2, 3, 24), 100, { maxBytesLength: 125 })).toBeUndefined();
+    tooLarge(check({ ...raw(2, 3, 25), rawInputContents: [strings(2, 25), encodeRaw([new Uint8Array(25), new Uint8Array(25), new Uint8Array(26)])] }, 100, { maxBytesLength: 125 }), "MAX_BYTES_LENGTH");
+    expect(check(typed(4, 25), 100, { maxBytesLength: 100 })).toBeUndefined();
+    tooLarge(check({ inputs: [{ name: "t", datatype: "BYTES", shape: [2n], contents: { bytesContents: [new Uint8Array(50), new Uint8Array(51)] } }] }, 100, { maxBytesLength: 100 }), "MAX_BYTES_LENGTH");
+  });
+
+  it("numbers do not count against the BYTES budgets", () => {
+    expect(check({ inputs: [{ name: "a", datatype: "UINT8", shape: [50n] }], rawInputContents: [new Uint8Array(50)] }, 100, { maxBytesElements: 1, maxBytesLength: 1 })).toBeUndefined();
   });
 });
 
