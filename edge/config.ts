@@ -9,6 +9,7 @@ import { parsePlans, type Plans } from "./plans/plans.js";
 import { parseRateLimitConfig, type RateLimitConfig } from "./rate-limit/config.js";
 import { parseCacheConfig, type CacheConfig } from "./cache/config.js";
 import { parseGraphqlConfig } from "./graphql/config.js";
+import { parseCatalogueConfig, type CatalogueConfig } from "./catalogue/config.js";
 
 export interface EdgeConfig {
   readonly workerUrls: readonly string[];
@@ -27,6 +28,7 @@ export interface EdgeConfig {
   readonly rateLimit: RateLimitConfig;
   readonly cache: CacheConfig;
   readonly graphql: import("./graphql/config.js").GraphqlConfig;
+  readonly catalogue: CatalogueConfig;
 }
 
 export { ConfigError };
@@ -54,6 +56,7 @@ export function parseConfig(env: Env): EdgeConfig {
     rateLimit: parseRateLimitConfig(env),
     cache: parseCacheConfig(env),
     graphql: parseGraphqlConfig(env),
+    catalogue: parseCatalogueConfig(env),
   });
 }
 

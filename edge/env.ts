@@ -1,8 +1,9 @@
 // Bindings the edge Worker receives. Every value arrives as a string from
 // wrangler.toml [vars] or `wrangler secret put`; edge/config.ts parses them.
+import type { CatalogueEnv } from "./catalogue/config.js";
 import type { GraphqlEnv } from "./graphql/config.js";
 
-export interface Env extends GraphqlEnv {
+export interface Env extends GraphqlEnv, CatalogueEnv {
   /** Comma-separated base URLs of the GPU workers (Connect protocol). Required. */
   WORKER_URLS?: string;
   /** Shared secret the workers check (`authorization: Bearer ...`). A secret, never a var. */
@@ -31,6 +32,8 @@ export interface Env extends GraphqlEnv {
   AUTH_ANONYMOUS_PLAN?: string;
   /** Milliseconds an API key lookup is reused per isolate (the revocation delay; default 30000). */
   API_KEY_CACHE_TTL_MS?: string;
+  /** Unknown API keys one client address may try per minute before lookups are refused (default 30; 0 = no limit). */
+  API_KEY_MISSES_PER_MIN?: string;
   /** Accepted JWT issuer (`iss`); required when JWT is configured. */
   JWT_ISSUER?: string;
   /** Comma-separated accepted JWT audiences (`aud`); required when JWT is configured. */

@@ -16,9 +16,6 @@ import { createInferenceCache } from "./cache/index.js";
 import { createCatalogue } from "./catalogue/catalogue.js";
 import { createEdgeRateLimiter } from "./rate-limit/index.js";
 
-/** How long model facts (resolved version, cost, cacheability) are reused. */
-const CATALOGUE_TTL_MS = 5_000;
-
 export interface Runtime {
   readonly config: EdgeConfig;
   readonly pipeline: Pipeline;
@@ -41,7 +38,7 @@ export function runtimeFor(options: RuntimeOptions = {}): (env: Env) => Runtime 
       const pipeline = createPipeline(config, upstream, {
         auth: createEdgeAuthenticator(config),
         rateLimit: createEdgeRateLimiter(config),
-        catalogue: createCatalogue(upstream, { ttlMs: CATALOGUE_TTL_MS }),
+        catalogue: createCatalogue(upstream, config.catalogue),
         cache: createInferenceCache(config),
       });
       runtime = {

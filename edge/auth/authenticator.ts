@@ -41,8 +41,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         }
         let result;
         try {
-          result = await keyStore.lookup(credential.key);
+          result = await keyStore.lookup(credential.key, ctx.scope.client.ip);
         } catch (error) {
+          if (error instanceof GatewayError) throw error; // too many unknown keys: the caller's to fix
           log("warn", "API key lookup failed", { requestId: ctx.scope.requestId, error: String(error) });
           throw cannotVerify("cannot verify API key right now; retry shortly");
         }
@@ -97,10 +98,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       }
     },
     authorize(principal, model) {
-      const plan = plans.get(principal.plan);
-      if (plan === undefined || !planAllows(plan, model)) {
-        throw permissionDenied(`plan "${principal.plan}" does not include model "${model}"`);
-      }
+      if (!allows(principal, model)) throw permissionDenied(`plan "${principal.plan}" does not include model "${model}"`);
     },
+    allows,
   };
+
+  function allows(principal: Principal, model: string): boolean {
+    const plan = plans.get(principal.plan);
+    return plan !== undefined && planAllows(plan, model);
+  }
 }

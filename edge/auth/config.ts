@@ -30,12 +30,15 @@ export interface AuthConfig {
   readonly anonymousPlan: string | null;
   /** How long an API key lookup (found or not) is reused in the isolate; also the revocation delay. */
   readonly apiKeyCacheTtlMs: number;
+  /** Lookups that find no key allowed per client address per minute, per isolate; 0 = no limit. */
+  readonly apiKeyMissesPerMin: number;
   /** null = JWT authentication off. */
   readonly jwt: JwtConfig | null;
 }
 
 export const AUTH_DEFAULTS = {
   apiKeyCacheTtlMs: 30_000,
+  apiKeyMissesPerMin: 30,
   tenantClaim: "tenant",
   planClaim: "plan",
   clockToleranceS: 30,
@@ -50,6 +53,7 @@ export function parseAuthConfig(env: Env): AuthConfig {
   return Object.freeze({
     anonymousPlan: anonymous === "" ? null : anonymous,
     apiKeyCacheTtlMs: parseInteger("API_KEY_CACHE_TTL_MS", env.API_KEY_CACHE_TTL_MS, AUTH_DEFAULTS.apiKeyCacheTtlMs, 0, 3_600_000),
+    apiKeyMissesPerMin: parseInteger("API_KEY_MISSES_PER_MIN", env.API_KEY_MISSES_PER_MIN, AUTH_DEFAULTS.apiKeyMissesPerMin, 0, 1_000_000),
     jwt,
   });
 }

@@ -6,6 +6,7 @@ import { redisClient } from "../redis/client.js";
 import { createAuthenticator } from "./authenticator.js";
 import { createJwtVerifier } from "./jwt.js";
 import { createKeyStore } from "./key-store.js";
+import { createMissLimiter } from "./miss-limit.js";
 import type { Authenticator } from "./types.js";
 
 export function createEdgeAuthenticator(config: Pick<EdgeConfig, "auth" | "plans" | "redis" | "environment">): Authenticator {
@@ -17,7 +18,14 @@ export function createEdgeAuthenticator(config: Pick<EdgeConfig, "auth" | "plans
   return createAuthenticator({
     config: auth,
     plans: config.plans,
-    keyStore: redis ? createKeyStore({ redis: redisClient(redis), ttlMs: auth.apiKeyCacheTtlMs, timeoutMs: redis.timeoutMs }) : null,
+    keyStore: redis
+      ? createKeyStore({
+          redis: redisClient(redis),
+          ttlMs: auth.apiKeyCacheTtlMs,
+          timeoutMs: redis.timeoutMs,
+          misses: createMissLimiter(auth.apiKeyMissesPerMin),
+        })
+      : null,
     jwt: auth.jwt ? createJwtVerifier(auth.jwt) : null,
   });
 }

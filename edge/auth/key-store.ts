@@ -5,9 +5,12 @@
 // API_KEY_CACHE_TTL_MS (default 30 s). A revoked key therefore keeps working
 // for at most that long in each isolate that saw it recently; set the TTL to
 // 0 to check Redis on every request. Not-found answers are cached too, so a
-// flood of bad keys cannot turn into a flood of Redis reads.
+// repeated bad key costs no Redis read, and each client address may try only
+// so many keys that turn out unknown (miss-limit.ts), so invented keys cannot
+// turn into a flood of Redis reads either.
 import { withTimeout } from "../redis/client.js";
 import { hashApiKey, isApiKeyRecord, parseApiKey, recordKey, type ApiKeyRecord } from "./api-keys.js";
+import type { MissLimiter } from "./miss-limit.js";
 
 /** The one Redis call key lookup needs (an @upstash/redis client fits). */
 export interface KeyReader {
@@ -23,11 +26,17 @@ export interface KeyStoreOptions {
   readonly now?: () => number;
   /** Bound on cached entries; the oldest go first. */
   readonly maxEntries?: number;
+  /** Bounds lookups that find nothing per client address; none: unbounded. */
+  readonly misses?: MissLimiter;
 }
 
 export interface KeyStore {
-  /** Resolves the key's record, or not-found; rejects when Redis fails or is too slow. */
-  lookup(key: string): Promise<LookupResult>;
+  /**
+   * Resolves the key's record, or not-found; rejects when Redis fails or is
+   * too slow, or with `resource_exhausted` when `address` has tried too many
+   * unknown keys (only keys that would need a Redis read are refused).
+   */
+  lookup(key: string, address?: string): Promise<LookupResult>;
 }
 
 export function createKeyStore(options: KeyStoreOptions): KeyStore {
@@ -48,7 +57,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   }
 
   return {
-    async lookup(key) {
+    async lookup(key, address = "unknown") {
       if (parseApiKey(key) === null) return { found: false };
       const hash = await hashApiKey(key);
       const cached = cache.get(hash);
@@ -56,9 +65,12 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
         if (cached.expires > now()) return cached.result;
         cache.delete(hash);
       }
+      options.misses?.check(address);
       // No sharing of in-flight lookups between requests: workerd does not
       // let one request wait on a promise another request's I/O settles.
-      return fetchRecord(key, hash);
+      const result = await fetchRecord(key, hash);
+      if (!result.found) options.misses?.record(address);
+      return result;
     },
   };
 }

@@ -21,4 +21,6 @@ export interface Authenticator {
   authenticate(ctx: import("../pipeline/context.js").RequestContext): Promise<Principal>;
   /** Throws `permission_denied` when the principal's plan does not cover `model`. */
   authorize(principal: Principal, model: string): void;
+  /** Whether the principal's plan covers `model` (what it may call is also all it may see). */
+  allows(principal: Principal, model: string): boolean;
 }

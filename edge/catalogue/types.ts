@@ -1,5 +1,6 @@
 // What the edge knows about a model, from the worker's ModelMetadata
 // (parameters field 100), cached briefly per isolate.
+import type { RequestContext } from "../pipeline/context.js";
 
 export interface ModelInfo {
   readonly name: string;
@@ -18,5 +19,11 @@ export interface ModelInfo {
 
 export interface ModelCatalogue {
   /** Resolves a model and version (not_found when the worker knows neither). */
-  resolve(name: string, version: string, ctx: import("../pipeline/context.js").RequestContext): Promise<ModelInfo>;
+  resolve(name: string, version: string, ctx: RequestContext): Promise<ModelInfo>;
+  /**
+   * The model's facts when this isolate holds them fresh, without any call;
+   * undefined when they would cost a worker call (or the model is known
+   * not to exist: resolve answers that from memory).
+   */
+  known(name: string, version: string): ModelInfo | undefined;
 }

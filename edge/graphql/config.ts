@@ -25,6 +25,10 @@ export interface GraphqlEnv {
   GRAPHQL_PERSISTED_OPERATIONS?: string;
   /** Shortest interval a statistics subscription may ask for, in milliseconds (default 500). */
   GRAPHQL_MIN_INTERVAL_MS?: string;
+  /** Most live subscriptions one caller (principal) may hold per isolate (default 10). */
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER?: string;
+  /** Most live subscriptions per isolate, all callers together (default 1000). */
+  GRAPHQL_MAX_SUBSCRIPTIONS?: string;
 }
 
 export interface GraphqlConfig {
@@ -40,6 +44,8 @@ export interface GraphqlConfig {
   /** Hash -> document. */
   readonly persistedOperations: ReadonlyMap<string, string>;
   readonly minIntervalMs: number;
+  readonly maxSubscriptionsPerCaller: number;
+  readonly maxSubscriptions: number;
 }
 
 export const GRAPHQL_DEFAULTS = {
@@ -50,6 +56,8 @@ export const GRAPHQL_DEFAULTS = {
   maxTokens: 2000,
   maxBatch: 10,
   minIntervalMs: 500,
+  maxSubscriptionsPerCaller: 10,
+  maxSubscriptions: 1000,
 } as const;
 
 export function parseGraphqlConfig(env: GraphqlEnv & { ENVIRONMENT?: string }): GraphqlConfig {
@@ -70,6 +78,14 @@ export function parseGraphqlConfig(env: GraphqlEnv & { ENVIRONMENT?: string }): 
     persistedOnly,
     persistedOperations,
     minIntervalMs: parseInteger("GRAPHQL_MIN_INTERVAL_MS", env.GRAPHQL_MIN_INTERVAL_MS, GRAPHQL_DEFAULTS.minIntervalMs, 10, 3_600_000),
+    maxSubscriptionsPerCaller: parseInteger(
+      "GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER",
+      env.GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER,
+      GRAPHQL_DEFAULTS.maxSubscriptionsPerCaller,
+      1,
+      100_000,
+    ),
+    maxSubscriptions: parseInteger("GRAPHQL_MAX_SUBSCRIPTIONS", env.GRAPHQL_MAX_SUBSCRIPTIONS, GRAPHQL_DEFAULTS.maxSubscriptions, 1, 1_000_000),
   });
 }
 

@@ -15,6 +15,7 @@ import type { Pipeline } from "../pipeline/index.js";
 import type { RequestContext, RequestScope } from "../pipeline/context.js";
 import { createInferBatch } from "./coalesce.js";
 import { toGraphQLError } from "./errors.js";
+import type { SubscriptionSlots } from "./subscription-slots.js";
 import type { InferResult } from "./tensors.js";
 
 export interface GatewayContext {
@@ -25,6 +26,8 @@ export interface GatewayContext {
   readonly ctx: RequestContext;
   /** Fires when the client goes away. */
   readonly clientSignal: AbortSignal;
+  /** The isolate's bound on live subscriptions. */
+  readonly subscriptions: SubscriptionSlots;
   /** ModelMetadata per (name, version), once per request. */
   readonly metadata: DataLoader<string, ModelMetadataResponse>;
   /** ModelInfer, coalesced per request. */
@@ -41,6 +44,7 @@ export function createGatewayContext(options: {
   scope: RequestScope;
   ctx: RequestContext;
   clientSignal: AbortSignal;
+  subscriptions: SubscriptionSlots;
 }): GatewayContext {
   const { pipeline, ctx, scope } = options;
   const metadata = new DataLoader<string, ModelMetadataResponse>(

@@ -12,6 +12,7 @@ import { createGatewayContext, type GatewayContext } from "./context.js";
 import { isGraphQLError } from "./errors.js";
 import { hardeningPlugins } from "./hardening.js";
 import { resolvers } from "./resolvers.js";
+import { createSubscriptionSlots } from "./subscription-slots.js";
 import { typeDefs } from "./schema.js";
 import { createSchema, createYoga } from "./yoga.js";
 
@@ -21,6 +22,7 @@ export type GraphqlHandler = (request: Request, scope: RequestScope) => Promise<
 
 export function createGraphqlHandler(pipeline: Pipeline, config: EdgeConfig): GraphqlHandler {
   const settings = config.graphql;
+  const subscriptions = createSubscriptionSlots({ perCaller: settings.maxSubscriptionsPerCaller, total: settings.maxSubscriptions });
   const yoga = createYoga<{ gateway: GatewayContext }>({
     graphqlEndpoint: GRAPHQL_PATH,
     schema: createSchema({ typeDefs, resolvers }),
@@ -51,7 +53,7 @@ export function createGraphqlHandler(pipeline: Pipeline, config: EdgeConfig): Gr
     withRequestContext({ scope, maxTimeoutMs: config.requestTimeoutMs, clientSignal: request.signal }, (ctx) =>
       Promise.resolve(
         yoga.fetch(request, {
-          gateway: createGatewayContext({ pipeline, config, scope, ctx, clientSignal: request.signal }),
+          gateway: createGatewayContext({ pipeline, config, scope, ctx, clientSignal: request.signal, subscriptions }),
         }),
       ),
     );

@@ -201,11 +201,15 @@ export const resolvers = {
 
   Subscription: {
     modelStatistics: {
-      subscribe: (
+      // The caller is established first: its live subscriptions are bounded.
+      subscribe: async (
         _: unknown,
         args: { name?: string | null; version?: string | null; intervalMs: number; limit?: number | null },
         { gateway: g }: Ctx,
-      ) => statisticsUpdates(args, g),
+      ) => {
+        const principal = await g.guard(() => g.pipeline.authenticate(g.ctx));
+        return statisticsUpdates(args, g, principal.id);
+      },
       resolve: (update: unknown) => update,
     },
   },
@@ -221,11 +225,20 @@ export const resolvers = {
 function statisticsUpdates(
   args: { name?: string | null; version?: string | null; intervalMs: number; limit?: number | null },
   g: GatewayContext,
+  principal: string,
 ) {
   const interval = Math.max(g.config.graphql.minIntervalMs, Math.min(args.intervalMs, 3_600_000));
   const limit = args.limit ?? null;
   if (limit !== null && limit < 1) throw toGraphQLError(invalidArgument("limit must be at least 1"), g.scope);
   const request = create(ModelStatisticsRequestSchema, { name: args.name ?? "", version: args.version ?? "" });
+  let release: () => void;
+  try {
+    release = g.subscriptions.take(principal);
+  } catch (error) {
+    throw toGraphQLError(error, g.scope);
+  }
+  // The slot is freed when the stream ends however it ends, or when the client goes.
+  g.clientSignal.addEventListener("abort", release, { once: true });
   return new Repeater<unknown>(async (push, stop) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let sequence = 0;
@@ -252,5 +265,7 @@ function statisticsUpdates(
     stopped = true;
     if (timer !== undefined) clearTimeout(timer);
     g.clientSignal.removeEventListener("abort", onAbort);
+    g.clientSignal.removeEventListener("abort", release);
+    release();
   });
 }

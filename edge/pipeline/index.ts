@@ -7,7 +7,9 @@ import { Code } from "@connectrpc/connect";
 import {
   ModelInferCancelRequestSchema,
   ModelInferCancelResponseSchema,
+  ModelStatisticsResponseSchema,
   ServerLiveResponseSchema,
+  ServerReadyRequestSchema,
   ServerReadyResponseSchema,
   type ModelInferCancelRequest,
   type ModelInferCancelResponse,
@@ -31,6 +33,7 @@ import type { InferenceCache } from "../cache/types.js";
 import type { ModelCatalogue, ModelInfo } from "../catalogue/types.js";
 import type { EdgeConfig } from "../config.js";
 import { CALL_ID_HEADER } from "../../common/oip/index.js";
+import { cachedReadiness } from "../catalogue/ready.js";
 import { GatewayError, invalidArgument } from "../errors.js";
 import type { RateLimiter } from "../rate-limit/types.js";
 import type { Upstream } from "../upstream/client.js";
@@ -49,6 +52,8 @@ export interface Pipeline {
   modelInfer(request: ModelInferRequest, ctx: RequestContext): Promise<ModelInferResponse>;
   modelInferCancel(request: ModelInferCancelRequest, ctx: RequestContext): Promise<ModelInferCancelResponse>;
   modelStatistics(request: ModelStatisticsRequest, ctx: RequestContext): Promise<ModelStatisticsResponse>;
+  /** Who is calling (for adapters that bound per-caller resources, such as live subscriptions). Costs no request. */
+  authenticate(ctx: RequestContext): Promise<Principal>;
 }
 
 /** The protections every call passes through, in this order. */
@@ -59,8 +64,20 @@ export interface Guards {
   readonly cache: InferenceCache;
 }
 
-export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements">, upstream: Upstream, guards: Guards): Pipeline {
+export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements" | "catalogue">, upstream: Upstream, guards: Guards): Pipeline {
   const { auth, rateLimit, catalogue, cache } = guards;
+  // "No worker answered" is a plain not-ready, not an error, so probes read a boolean.
+  const workersReady = cachedReadiness(
+    async (ctx) => {
+      try {
+        return (await upstream.call("serverReady", create(ServerReadyRequestSchema), ctx)).ready;
+      } catch (error) {
+        if (error instanceof GatewayError && error.code === Code.Unavailable) return false;
+        throw error;
+      }
+    },
+    { ttlMs: config.catalogue.readyTtlMs },
+  );
 
   /** Authenticates, checks the plan covers `model` (when given), and spends one request of `cost` units. */
   async function admit(ctx: RequestContext, model: string, cost = 0): Promise<Principal> {
@@ -77,17 +94,11 @@ export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements">, up
       return create(ServerLiveResponseSchema, { live: true });
     },
 
-    // Ready when some worker is ready to serve; "no worker answered" is a
-    // plain not-ready, not an error, so probes read a boolean.
-    async serverReady(request, ctx) {
-      try {
-        return await upstream.call("serverReady", request, ctx);
-      } catch (error) {
-        if (error instanceof GatewayError && error.code === Code.Unavailable) {
-          return create(ServerReadyResponseSchema, { ready: false });
-        }
-        throw error;
-      }
+    // Ready when some worker is ready to serve. Probes need no credentials,
+    // so the answer comes from a short-lived reading (READY_CACHE_TTL_MS),
+    // not from one worker call per probe.
+    async serverReady(_request, ctx) {
+      return create(ServerReadyResponseSchema, { ready: await workersReady(ctx) });
     },
 
     async modelReady(request, ctx) {
@@ -108,15 +119,28 @@ export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements">, up
     },
 
     // Credentials first (strangers learn nothing, not even validation
-    // messages), then the cheap local checks, then what costs a lookup.
+    // messages), then the cheap local checks, then the request is charged,
+    // and only then anything that may cost a worker call. The model's facts
+    // (needed for its cost) usually come from memory, and then both buckets
+    // are charged in one Redis round trip; when they would cost a metadata
+    // call, the request is charged first and the cost after the lookup, so a
+    // caller over its limit never reaches a worker, whatever names it sends.
     async modelInfer(request, ctx) {
       const principal = await timed(ctx, "auth", () => auth.authenticate(ctx));
       validateInferRequest(request, config.maxTensorElements);
       requireModelName(request.modelName);
       checkCallId(request.id);
       auth.authorize(principal, request.modelName);
-      const model = await catalogue.resolve(request.modelName, request.modelVersion, ctx);
-      await timed(ctx, "ratelimit", () => rateLimit.admit(principal, { model: model.name, cost: costOf(request, model) }, ctx));
+      let model = catalogue.known(request.modelName, request.modelVersion);
+      if (model !== undefined) {
+        const known = model;
+        await timed(ctx, "ratelimit", () => rateLimit.admit(principal, { model: known.name, cost: costOf(request, known) }, ctx));
+      } else {
+        await timed(ctx, "ratelimit", () => rateLimit.admit(principal, { model: request.modelName, cost: 0 }, ctx));
+        const resolved = (model = await catalogue.resolve(request.modelName, request.modelVersion, ctx));
+        const cost = { model: resolved.name, cost: costOf(request, resolved), countRequest: false };
+        await timed(ctx, "ratelimit", () => rateLimit.admit(principal, cost, ctx));
+      }
       // A call with an id can be cancelled by it (modelInferCancel).
       const cancellable = request.id === "" ? undefined : { headers: { [CALL_ID_HEADER]: await workerCallId(principal, request.id) } };
       return cache.through({ principal, model, request }, ctx, () => upstream.call("modelInfer", request, ctx, cancellable));
@@ -137,9 +161,18 @@ export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements">, up
       return create(ModelInferCancelResponseSchema, { cancelled: answers.reduce((n, a) => n + a.cancelled, 0) });
     },
 
+    // Statistics for every model (an empty name) list only the models the
+    // caller's plan covers: what a caller may not call, it may not see.
     async modelStatistics(request, ctx) {
-      await admit(ctx, request.name);
-      return upstream.call("modelStatistics", request, ctx);
+      const principal = await admit(ctx, request.name);
+      const response = await upstream.call("modelStatistics", request, ctx);
+      const visible = response.modelStats.filter((s) => auth.allows(principal, s.name));
+      if (visible.length === response.modelStats.length) return response;
+      return create(ModelStatisticsResponseSchema, { modelStats: visible });
+    },
+
+    authenticate(ctx) {
+      return timed(ctx, "auth", () => auth.authenticate(ctx));
     },
   };
 }

@@ -75,6 +75,10 @@ export interface RateLimiterOptions {
 }
 
 type Denial = { readonly bucket: "requests" | "cost" | "penalty"; readonly retryMs: number };
+type Verdict = { reqResult: RatelimitResponse | null; costResult: RatelimitResponse | null; blockMs: number | null };
+
+const reqId = (plan: Plan, principal: Principal) => `${plan.name}:req:${principal.id}`;
+const costId = (plan: Plan, principal: Principal, model: string) => `${plan.name}:cost:${principal.id}|${model}`;
 
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const { plans, config, redis, timeoutMs } = options;
@@ -167,6 +171,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const plan = plans.get(principal.plan);
       if (plan === undefined) throw new GatewayError(Code.PermissionDenied, `plan "${principal.plan}" is not offered by this gateway`);
       const cost = Math.max(0, request.cost);
+      const countRequest = request.countRequest ?? true;
       const reqShape = bucketShape(plan.requests, plan.windowS);
       const costLimit = costQuota(plan, request.model);
       const costShape = bucketShape(costLimit, plan.windowS);
@@ -192,70 +197,41 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         }
         return;
       }
+      if (!countRequest && cost === 0) return;
 
       const principalKey = `p:${principal.id}`;
       const costKey = `c:${principal.id}|${request.model}`;
-      const started = now();
-      const local = localDenial(cost > 0 ? [principalKey, costKey] : [principalKey], started);
+      const local = localDenial(cost > 0 ? [principalKey, costKey] : [principalKey], now());
       if (local) {
         headers.set("ratelimit", formatRemaining([{ name: local.bucket === "cost" ? "cost" : "requests", remaining: 0, resetS: retryAfterSeconds(local.retryMs) }]));
+        if (!countRequest) refundRequest(plan, principal, ctx);
         throw tooMany(plan, local, headers);
       }
 
-      const reqId = `${plan.name}:req:${principal.id}`;
-      const costId = `${plan.name}:cost:${principal.id}|${request.model}`;
-      const blockKey = `${PREFIX}:block:${principal.id}`;
-      const batch = new CommandBatch(redis);
-      // Everything below up to `current = null` runs synchronously: each
-      // limit() reaches the facade's evalsha before its first await, so all
-      // three commands land in this batch and leave as one pipeline.
-      current = batch;
-      let pending: Promise<[RatelimitResponse, RatelimitResponse | null, number | null]>;
-      try {
-        pending = Promise.all([
-          limiterFor(reqShape).limit(reqId),
-          cost > 0 ? limiterFor(costShape).limit(costId, { rate: cost }) : Promise.resolve(null),
-          schedule.length > 0 ? batch.run<number>((p) => p.pttl(blockKey)) : Promise.resolve(null),
-        ]);
-      } finally {
-        current = null;
-      }
-      let reqResult: RatelimitResponse;
-      let costResult: RatelimitResponse | null;
-      let blockMs: number | null;
-      try {
-        [reqResult, costResult, blockMs] = await withTimeout(pending, timeoutMs);
-      } catch (error) {
-        pending.catch(() => undefined);
-        onFailure(error, principal);
+      const verdict = await spend(plan, principal, request.model, cost, countRequest);
+      if ("failed" in verdict) {
+        onFailure(verdict.failed, principal);
         return;
       }
       const t = now();
+      let { reqResult, costResult } = verdict;
+      const { blockMs } = verdict;
       // A refused request is refunded below; report the refunded figures.
-      const refused = (blockMs !== null && blockMs > 0) || !reqResult.success || (costResult !== null && !costResult.success);
-      if (refused && reqResult.success) reqResult = { ...reqResult, remaining: Math.min(reqShape.maxTokens, reqResult.remaining + 1) };
+      const refused = (blockMs !== null && blockMs > 0) || (reqResult !== null && !reqResult.success) || (costResult !== null && !costResult.success);
+      if (refused && reqResult?.success) reqResult = { ...reqResult, remaining: Math.min(reqShape.maxTokens, reqResult.remaining + 1) };
       if (refused && costResult?.success) costResult = { ...costResult, remaining: Math.min(costShape.maxTokens, costResult.remaining + cost) };
-      const remaining: RemainingItem[] = [
-        {
-          name: "requests",
-          remaining: reqResult.remaining,
-          resetS: reqResult.success ? fullInS(reqShape, reqResult.remaining, reqResult.reset, t) : retryAfterSeconds(refillWaitMs(reqShape, 1, reqResult.reset, t)),
-        },
-      ];
-      if (costResult) {
-        remaining.push({
-          name: "cost",
-          remaining: costResult.remaining,
-          resetS: costResult.success ? fullInS(costShape, costResult.remaining, costResult.reset, t) : retryAfterSeconds(refillWaitMs(costShape, cost, costResult.reset, t)),
-        });
-      }
-      headers.set("ratelimit", formatRemaining(remaining));
+      const remaining: RemainingItem[] = [];
+      if (reqResult) remaining.push(remainingItem("requests", reqShape, reqResult, 1, t));
+      if (costResult) remaining.push(remainingItem("cost", costShape, costResult, cost, t));
+      // A cost-only charge follows the request's own requests charge: keep its item first.
+      const earlier = countRequest ? null : headers.get("ratelimit");
+      headers.set("ratelimit", [earlier, formatRemaining(remaining)].filter((v) => v).join(", "));
 
       let denial: Denial | null = null;
       if (blockMs !== null && blockMs > 0) {
         denial = { bucket: "penalty", retryMs: blockMs };
         blockLocally(principalKey, t + blockMs, "penalty");
-      } else if (!reqResult.success) {
+      } else if (reqResult !== null && !reqResult.success) {
         denial = { bucket: "requests", retryMs: refillWaitMs(reqShape, 1, reqResult.reset, t) };
         blockLocally(principalKey, t + denial.retryMs, "requests");
       } else if (costResult && !costResult.success) {
@@ -264,9 +240,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       }
       if (denial === null) return;
 
-      // Refund what the refused request took from the other bucket.
-      if (reqResult.success) ctx.scope.waitUntil(limiterFor(reqShape).limit(reqId, { rate: -1 }).catch(() => undefined));
-      if (costResult?.success) ctx.scope.waitUntil(limiterFor(costShape).limit(costId, { rate: -cost }).catch(() => undefined));
+      // Refund what the refused request took from the other bucket (or, for
+      // a cost-only charge, the request its first charge took).
+      if (reqResult?.success || !countRequest) refundRequest(plan, principal, ctx);
+      if (costResult?.success) ctx.scope.waitUntil(limiterFor(costShape).limit(costId(plan, principal, request.model), { rate: -cost }).catch(() => undefined));
 
       if (denial.bucket !== "penalty" && schedule.length > 0) {
         denial = await strike(principal, denial, t);
@@ -275,6 +252,40 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       throw tooMany(plan, denial, headers);
     },
   };
+
+  /**
+   * One round trip: the requests bucket (when counted), the cost bucket (when
+   * cost > 0) and the penalty check; `failed` when Redis failed or was too slow.
+   */
+  async function spend(plan: Plan, principal: Principal, model: string, cost: number, countRequest: boolean): Promise<Verdict | { failed: unknown }> {
+    const batch = new CommandBatch(redis!);
+    // Everything below up to `current = null` runs synchronously: each
+    // limit() reaches the facade's evalsha before its first await, so all
+    // commands land in this batch and leave as one pipeline.
+    current = batch;
+    let pending: Promise<[RatelimitResponse | null, RatelimitResponse | null, number | null]>;
+    try {
+      pending = Promise.all([
+        countRequest ? limiterFor(bucketShape(plan.requests, plan.windowS)).limit(reqId(plan, principal)) : Promise.resolve(null),
+        cost > 0 ? limiterFor(bucketShape(costQuota(plan, model), plan.windowS)).limit(costId(plan, principal, model), { rate: cost }) : Promise.resolve(null),
+        schedule.length > 0 ? batch.run<number>((p) => p.pttl(`${PREFIX}:block:${principal.id}`)) : Promise.resolve(null),
+      ]);
+    } finally {
+      current = null;
+    }
+    try {
+      const [reqResult, costResult, blockMs] = await withTimeout(pending, timeoutMs);
+      return { reqResult, costResult, blockMs };
+    } catch (error) {
+      pending.catch(() => undefined);
+      return { failed: error };
+    }
+  }
+
+  function refundRequest(plan: Plan, principal: Principal, ctx: RequestContext): void {
+    const shape = bucketShape(plan.requests, plan.windowS);
+    ctx.scope.waitUntil(limiterFor(shape).limit(reqId(plan, principal), { rate: -1 }).catch(() => undefined));
+  }
 
   /** Records a strike (one more round trip, denials only); the longer of bucket wait and block wins. */
   async function strike(principal: Principal, denial: Denial, t: number): Promise<Denial> {
@@ -303,6 +314,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 /** Upstash errors quote the whole failed pipeline; the first 200 characters say enough. */
 function brief(error: unknown): string {
   return String(error).slice(0, 200);
+}
+
+/** A bucket's RateLimit item: when admitted, seconds until full again; when refused, until `needed` is back. */
+function remainingItem(name: "requests" | "cost", shape: BucketShape, result: RatelimitResponse, needed: number, t: number): RemainingItem {
+  const resetS = result.success ? fullInS(shape, result.remaining, result.reset, t) : retryAfterSeconds(refillWaitMs(shape, needed, result.reset, t));
+  return { name, remaining: result.remaining, resetS };
 }
 
 /** Seconds until the bucket is full again after an admitted request. */
