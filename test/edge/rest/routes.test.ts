@@ -123,7 +123,7 @@ describe("REST routes", () => {
       }
     }
     // JSON spelled any usual way, and no content type at all (clients that send none), are read as JSON.
-    for (const headers of [{ "content-type": "application/json; charset=utf-8" }, { "content-type": "Application/JSON" }, { "content-type": "application/vnd.oip+json" }, {}]) {
+    for (const headers of <Record<string, string>[]>[{ "content-type": "application/json; charset=utf-8" }, { "content-type": "Application/JSON" }, { "content-type": "application/vnd.oip+json" }, {}]) {
       const res = await call("/v2/models/iris/infer", { method: "POST", headers, body: new TextEncoder().encode(body) });
       expect(res.status, JSON.stringify(headers)).toBe(200);
     }
