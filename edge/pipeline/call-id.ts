@@ -14,5 +14,11 @@ export function checkCallId(id: string): void {
   }
 }
 
-/** SHA-256 over the principal and the id, hex: the id a worker tracks the call under. */
-export const workerCallId = (principal: Principal, id: string): Promise<string> => sha256Hex(`${principal.id}\n${id}`);
+/**
+ * SHA-256 over the principal and the id, hex: the id a worker tracks the call
+ * under. The principal's id goes in with its length, so no choice of id can
+ * make one caller's pair read as another's (principal ids, a JWT's `sub` for
+ * one, may themselves hold the separator).
+ */
+export const workerCallId = (principal: Principal, id: string): Promise<string> =>
+  sha256Hex(`${principal.id.length}:${principal.id}\n${id}`);

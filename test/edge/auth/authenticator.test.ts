@@ -6,6 +6,7 @@ import { createAuthenticator } from "../../../edge/auth/authenticator.js";
 import { parseAuthConfig } from "../../../edge/auth/config.js";
 import { createJwtVerifier } from "../../../edge/auth/jwt.js";
 import { createKeyStore, type KeyReader } from "../../../edge/auth/key-store.js";
+import { addressGroup, createMissLimiter } from "../../../edge/auth/miss-limit.js";
 import { GatewayError } from "../../../edge/errors.js";
 import { createRequestContext, detachedScope, type RequestContext } from "../../../edge/pipeline/context.js";
 import { parsePlans } from "../../../edge/plans/plans.js";
@@ -48,7 +49,13 @@ function setup(vars: Record<string, string> = {}, clock = { t: 1_000_000 }) {
   const auth = createAuthenticator({
     config,
     plans,
-    keyStore: createKeyStore({ redis: redis.reader, ttlMs: config.apiKeyCacheTtlMs, timeoutMs: 50, now: () => clock.t }),
+    keyStore: createKeyStore({
+      redis: redis.reader,
+      ttlMs: config.apiKeyCacheTtlMs,
+      timeoutMs: 50,
+      now: () => clock.t,
+      misses: createMissLimiter(config.apiKeyMissesPerMin, () => clock.t),
+    }),
     jwt: createJwtVerifier(config.jwt!),
   });
   return { auth, redis, clock };
@@ -102,6 +109,38 @@ describe("authenticator", () => {
     const { key } = generateApiKey();
     for (let i = 0; i < 5; i++) await failure(auth.authenticate(ctxWith({ "x-api-key": key })));
     expect(redis.state.gets).toBe(1);
+  });
+
+  it("bounds the Redis reads invented keys cost: API_KEY_MISSES_PER_MIN unknown keys per address per minute, then 429", async () => {
+    const { auth, redis, clock } = setup({ API_KEY_MISSES_PER_MIN: "30" });
+    const known = await storeKey(redis.data);
+    await auth.authenticate(ctxWith({ "x-api-key": known.key })); // cached before the flood
+    const reads = redis.state.gets;
+    const codes = new Map<Code, number>();
+    for (let i = 0; i < 100; i++) {
+      const error = await failure(auth.authenticate(ctxWith({ "x-api-key": generateApiKey().key })));
+      codes.set(error.code, (codes.get(error.code) ?? 0) + 1);
+    }
+    expect(redis.state.gets - reads).toBe(30);
+    expect(Object.fromEntries(codes)).toEqual({ [Code.Unauthenticated]: 30, [Code.ResourceExhausted]: 70 });
+    const refused = await failure(auth.authenticate(ctxWith({ "x-api-key": generateApiKey().key })));
+    expect(refused.message).toMatch(/too many unknown API keys from this address \(30 per minute, API_KEY_MISSES_PER_MIN\): retry after 60 s/);
+    expect(refused.headers["retry-after"]).toBe("60");
+    // A key this isolate already holds keeps working; another address has its own budget.
+    expect((await auth.authenticate(ctxWith({ "x-api-key": known.key }))).id).toBe(`key:${known.id}`);
+    await failure(auth.authenticate(ctxWith({ "x-api-key": generateApiKey().key }, "198.51.100.1")));
+    expect(redis.state.gets - reads).toBe(31);
+    // After the minute the address may try again.
+    clock.t += 60_000;
+    expect((await failure(auth.authenticate(ctxWith({ "x-api-key": generateApiKey().key })))).code).toBe(Code.Unauthenticated);
+  });
+
+  it("counts IPv6 callers per /64", () => {
+    expect(addressGroup("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(addressGroup("2001:0db8:0001:0002:ffff:1:2:3")).toBe("2001:db8:1:2::/64");
+    expect(addressGroup("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(addressGroup("::1")).toBe("0:0:0:0::/64");
+    expect(addressGroup("203.0.113.7")).toBe("203.0.113.7");
   });
 
   it("answers 503 unavailable when Redis fails or is too slow, never 500", async () => {

@@ -172,3 +172,93 @@ describe("rate limiter", () => {
     for (let i = 0; i < 3; i++) await limiter.admit(principal, { model: "iris", cost: 50 }, ctx());
   });
 });
+
+/**
+ * A Redis stand-in that runs the token-bucket script's arithmetic (the
+ * library's Lua, in JS) per key, so the limiter's own counting is what the
+ * tests below observe.
+ */
+function bucketRedis(clock: { now: number }) {
+  const buckets = new Map<string, { refilledAt: number; tokens: number }>();
+  const touched: string[] = [];
+  const redis = {
+    pipeline() {
+      const replies: unknown[] = [];
+      const p = {
+        evalsha: (_sha: string, keys: string[], args: unknown[]) => {
+          const [maxTokens, interval, refillRate, , incrementBy] = (args as (string | number)[]).map(Number) as number[];
+          const key = keys[0]!;
+          touched.push(key);
+          const b = buckets.get(key) ?? { refilledAt: clock.now, tokens: maxTokens! };
+          if (clock.now >= b.refilledAt + interval!) {
+            const refills = Math.floor((clock.now - b.refilledAt) / interval!);
+            b.tokens = Math.min(maxTokens!, b.tokens + refills * refillRate!);
+            b.refilledAt += refills * interval!;
+          }
+          if (incrementBy! > 0 && b.tokens < incrementBy!) replies.push({ result: [-1, b.refilledAt + interval!, maxTokens] });
+          else {
+            b.tokens -= incrementBy!;
+            buckets.set(key, b);
+            replies.push({ result: [b.tokens, b.refilledAt + interval!, maxTokens] });
+          }
+          return p;
+        },
+        eval: (_s: string, _keys: string[], _args: unknown[]) => (replies.push({ result: [1, 0] }), p),
+        pttl: (_key: string) => (replies.push({ result: -2 }), p),
+        async exec() {
+          return replies;
+        },
+      };
+      return p;
+    },
+  };
+  return { redis: redis as never, buckets, touched };
+}
+
+describe("requests bucket", () => {
+  const plans = parsePlans('{"p":{"requests":3,"cost":1000,"window_s":3,"models":"*"}}');
+  const config = parseRateLimitConfig({ RATE_LIMIT_PENALTY_BASE_S: "0" });
+  const caller = { id: "key:r", kind: "api-key", tenant: "t", plan: "p" } as const;
+
+  it("admits plan.requests calls per principal across models, then refuses with 'requests' until one token is back", async () => {
+    const clock = { now: 1_000_000 };
+    const { redis, buckets } = bucketRedis(clock);
+    const limiter = createRateLimiter({ plans, config, redis, timeoutMs: 1000, now: () => clock.now });
+    for (const model of ["iris", "mlp-wide", ""]) await limiter.admit(caller, { model, cost: model === "" ? 0 : 1 }, ctx());
+    const c = ctx();
+    const error = await denied(limiter.admit(caller, { model: "ocr", cost: 1 }, c));
+    expect(error.code).toBe(Code.ResourceExhausted);
+    expect(error.message).toBe("rate limit exceeded for plan 'p' (requests): retry after 1 s");
+    expect(c.scope.responseHeaders.get("ratelimit")).toMatch(/^"requests";r=0;t=1, "cost";r=1000;/);
+    // The refused call's cost was refunded (once the background refund has run).
+    await new Promise((r) => setTimeout(r, 0));
+    expect(buckets.get("rl:p:req:key:r")!.tokens).toBe(0);
+    expect(buckets.get("rl:p:cost:key:r|ocr")!.tokens).toBe(1000);
+    // One request per second comes back (3 per 3 s): after it, exactly one more call fits.
+    clock.now += 1000;
+    await limiter.admit(caller, { model: "iris", cost: 1 }, ctx());
+    expect((await denied(limiter.admit(caller, { model: "iris", cost: 1 }, ctx()))).message).toMatch(/\(requests\)/);
+    // Another principal has its own bucket.
+    await limiter.admit({ ...caller, id: "key:other" }, { model: "iris", cost: 1 }, ctx());
+  });
+
+  it("a cost-only charge leaves the requests bucket alone, and refunds the request its first half took when refused", async () => {
+    const clock = { now: 2_000_000 };
+    const { redis, buckets, touched } = bucketRedis(clock);
+    const small = parsePlans('{"p":{"requests":3,"cost":4,"window_s":60,"models":"*"}}');
+    const limiter = createRateLimiter({ plans: small, config, redis, timeoutMs: 1000, now: () => clock.now });
+    const c = ctx();
+    await limiter.admit(caller, { model: "iris", cost: 0 }, c);
+    await limiter.admit(caller, { model: "iris", cost: 3, countRequest: false }, c);
+    expect(touched).toEqual(["rl:p:req:key:r", "rl:p:cost:key:r|iris"]);
+    expect(buckets.get("rl:p:req:key:r")!.tokens).toBe(2);
+    expect(c.scope.responseHeaders.get("ratelimit")).toMatch(/^"requests";r=2;t=\d+, "cost";r=1;t=\d+$/);
+    const d = ctx();
+    await limiter.admit(caller, { model: "iris", cost: 0 }, d);
+    expect(buckets.get("rl:p:req:key:r")!.tokens).toBe(1);
+    const error = await denied(limiter.admit(caller, { model: "iris", cost: 3, countRequest: false }, d));
+    expect(error.message).toMatch(/\(cost\)/);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(buckets.get("rl:p:req:key:r")!.tokens).toBe(2);
+  });
+});
