@@ -21,6 +21,8 @@ import { createInferenceService } from "./service.js";
 /** Path prefix of every RPC: "/inference.GRPCInferenceService/". */
 export const CONNECT_PREFIX = `/${GRPCInferenceService.typeName}/`;
 
+const GRPC_WEB_TEXT = /^application\/grpc-web-text/i;
+
 export type ConnectHandler = (request: Request, scope: RequestScope) => Promise<Response>;
 
 export function createConnectHandler(
@@ -51,7 +53,9 @@ export function createConnectHandler(
       return connectJson(error, 405, { allow });
     }
     const contentType = request.headers.get("content-type") ?? "";
-    if (!handler.supportedContentType(contentType)) {
+    // connect-es matches gRPC-Web's base64 "-text" variant but then answers it
+    // with an empty 415; it is refused here like any other, with a message.
+    if (!handler.supportedContentType(contentType) || GRPC_WEB_TEXT.test(contentType)) {
       const error = new ConnectError(
         `content-type "${contentType.slice(0, 100)}" is not served here: send application/proto or application/json (Connect), or application/grpc-web+proto or application/grpc-web+json (gRPC-Web)`,
         Code.InvalidArgument,

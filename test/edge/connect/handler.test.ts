@@ -116,6 +116,10 @@ describe("Connect adapter edge cases", () => {
     const body = (await text.json()) as any;
     expect(body.code).toBe("invalid_argument");
     expect(body.message).toMatch(/^content-type "text\/plain" is not served here: send application\/proto or application\/json/);
+    // gRPC-Web's base64 text variant: connect-es matches it, then answers an empty 415.
+    const b64 = await edgeFetch(`${BASE}/inference.GRPCInferenceService/ModelInfer`, { method: "POST", headers: { "content-type": "application/grpc-web-text" }, body: "AAAAAAA=" });
+    expect(b64.status).toBe(415);
+    expect(((await b64.json()) as any).message).toMatch(/^content-type "application\/grpc-web-text" is not served here/);
   });
 });
 
