@@ -18,6 +18,10 @@ export interface EdgeConfig {
   readonly corsOrigins: "*" | readonly string[];
   readonly maxBodyBytes: number;
   readonly maxTensorElements: number;
+  /** Most BYTES elements in one request, summed over inputs (MAX_BYTES_ELEMENTS). */
+  readonly maxBytesElements: number;
+  /** Most bytes of BYTES element content in one request, length prefixes not counted (MAX_BYTES_LENGTH). */
+  readonly maxBytesLength: number;
   readonly requestTimeoutMs: number;
   readonly upstreamAttempts: number;
   readonly environment: "development" | "production";
@@ -36,6 +40,11 @@ export { ConfigError };
 export const DEFAULTS = {
   maxBodyBytes: 8 * 1024 * 1024,
   maxTensorElements: 4_194_304,
+  // Same names and defaults as the worker's: a BYTES element costs a JS
+  // object per element on the way (strings for ONNX), so far fewer of them
+  // fit a request than numbers do.
+  maxBytesElements: 65_536,
+  maxBytesLength: 4_194_304,
   requestTimeoutMs: 10_000,
   upstreamAttempts: 3,
 } as const;
@@ -47,6 +56,8 @@ export function parseConfig(env: Env): EdgeConfig {
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     maxBodyBytes: parseInteger("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1, 2 ** 31),
     maxTensorElements: parseInteger("MAX_TENSOR_ELEMENTS", env.MAX_TENSOR_ELEMENTS, DEFAULTS.maxTensorElements, 1, 2 ** 40),
+    maxBytesElements: parseInteger("MAX_BYTES_ELEMENTS", env.MAX_BYTES_ELEMENTS, DEFAULTS.maxBytesElements, 1, 2 ** 40),
+    maxBytesLength: parseInteger("MAX_BYTES_LENGTH", env.MAX_BYTES_LENGTH, DEFAULTS.maxBytesLength, 1, 2 ** 40),
     requestTimeoutMs: parseInteger("REQUEST_TIMEOUT_MS", env.REQUEST_TIMEOUT_MS, DEFAULTS.requestTimeoutMs, 1, 600_000),
     upstreamAttempts: parseInteger("UPSTREAM_ATTEMPTS", env.UPSTREAM_ATTEMPTS, DEFAULTS.upstreamAttempts, 1, 10),
     environment: parseEnvironment(env.ENVIRONMENT),

@@ -14,6 +14,10 @@ export interface Env extends GraphqlEnv, CatalogueEnv {
   MAX_BODY_BYTES?: string;
   /** Largest number of tensor elements in one request, summed over inputs. */
   MAX_TENSOR_ELEMENTS?: string;
+  /** Most BYTES elements in one request, summed over inputs (default 65536). */
+  MAX_BYTES_ELEMENTS?: string;
+  /** Most bytes of BYTES element content in one request (default 4 MiB). */
+  MAX_BYTES_LENGTH?: string;
   /** Upper bound on one request's time at the edge, in milliseconds. */
   REQUEST_TIMEOUT_MS?: string;
   /** Most upstream attempts per request (the first try plus retries). */

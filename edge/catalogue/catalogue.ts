@@ -96,6 +96,7 @@ export function modelInfo(metadata: ModelMetadataResponse, requestedVersion: str
     costWeight: numberParam(p["cost_weight"]) ?? 1,
     cacheTtlS: ttl,
     cachePublic: boolParam(p["cache_public"]) ?? false,
+    inputs: metadata.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape.map(Number) })),
   };
 }
 

@@ -15,6 +15,18 @@ export interface ModelInfo {
   readonly cacheTtlS: number | undefined;
   /** Results are the same for every tenant and may be shared across tenants. */
   readonly cachePublic: boolean;
+  /**
+   * The inputs the model declares (full shapes, -1 = variable, the batch
+   * dimension included), for the edge's size checks and cost; undefined when
+   * unknown (then the worker alone checks shapes).
+   */
+  readonly inputs?: readonly InputSpec[];
+}
+
+export interface InputSpec {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: readonly number[];
 }
 
 export interface ModelCatalogue {

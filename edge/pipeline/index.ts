@@ -39,6 +39,7 @@ import type { RateLimiter } from "../rate-limit/types.js";
 import type { Upstream } from "../upstream/client.js";
 import { checkCallId, workerCallId } from "./call-id.js";
 import { timed, type RequestContext } from "./context.js";
+import { checkFitsModel, declaredElementsPerRow, elementsSent } from "./model-fit.js";
 import { validateInferRequest } from "./validate.js";
 
 export type { RequestContext, RequestScope } from "./context.js";
@@ -64,7 +65,7 @@ export interface Guards {
   readonly cache: InferenceCache;
 }
 
-export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements" | "catalogue">, upstream: Upstream, guards: Guards): Pipeline {
+export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements" | "maxBytesElements" | "maxBytesLength" | "catalogue">, upstream: Upstream, guards: Guards): Pipeline {
   const { auth, rateLimit, catalogue, cache } = guards;
   // "No worker answered" is a plain not-ready, not an error, so probes read a boolean.
   const workersReady = cachedReadiness(
@@ -127,7 +128,7 @@ export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements" | "c
     // caller over its limit never reaches a worker, whatever names it sends.
     async modelInfer(request, ctx) {
       const principal = await timed(ctx, "auth", () => auth.authenticate(ctx));
-      validateInferRequest(request, config.maxTensorElements);
+      validateInferRequest(request, config);
       requireModelName(request.modelName);
       checkCallId(request.id);
       auth.authorize(principal, request.modelName);
@@ -177,9 +178,20 @@ export function createPipeline(config: Pick<EdgeConfig, "maxTensorElements" | "c
   };
 }
 
-/** Rate-limit units: batch rows × the model's cost weight (one row for models without a batch dimension). */
+/**
+ * Rate-limit units: rows × the model's cost weight, where rows is the larger
+ * of the batch rows (one for models without a batch dimension) and the
+ * elements sent over the elements one row of the model declares (a variable
+ * dimension counts as 1). For fixed shapes both agree; for variable ones
+ * (a [1, 3000000] BYTES tensor) the cost follows what the call really sends.
+ * A request the model cannot take has no cost: it is refused here, before
+ * anything is charged (invalid_argument naming the model's limits).
+ */
 export function costOf(request: ModelInferRequest, model: ModelInfo): number {
-  const rows = model.maxBatchSize > 0 ? Number(request.inputs[0]?.shape[0] ?? 1n) : 1;
+  checkFitsModel(request, model);
+  const batchRows = model.maxBatchSize > 0 ? Number(request.inputs[0]?.shape[0] ?? 1n) : 1;
+  const perRow = declaredElementsPerRow(model);
+  const rows = perRow === undefined ? batchRows : Math.max(batchRows, Math.ceil(elementsSent(request) / perRow));
   return Math.max(1, rows) * model.costWeight;
 }
 

@@ -11,6 +11,8 @@ describe("parseConfig", () => {
       corsOrigins: [],
       maxBodyBytes: 8 * 1024 * 1024,
       maxTensorElements: 4_194_304,
+      maxBytesElements: 65_536,
+      maxBytesLength: 4_194_304,
       requestTimeoutMs: 10_000,
       upstreamAttempts: 3,
       environment: "production",
@@ -20,6 +22,7 @@ describe("parseConfig", () => {
       auth: { anonymousPlan: null, apiKeyCacheTtlMs: 30_000, jwt: null },
       rateLimit: { failureMode: "open", penaltyBaseS: 1, penaltyMaxS: 60, penaltyDecayS: 120 },
       graphql: expect.any(Object),
+      catalogue: expect.any(Object),
     });
   });
 
@@ -30,8 +33,8 @@ describe("parseConfig", () => {
   });
 
   it("accepts '*' as CORS_ORIGINS and a token, numbers and environment", () => {
-    const config = parseConfig({ ...base, CORS_ORIGINS: "*", WORKER_TOKEN: "t0k", MAX_BODY_BYTES: "1024", MAX_TENSOR_ELEMENTS: "10", REQUEST_TIMEOUT_MS: "250", UPSTREAM_ATTEMPTS: "1", ENVIRONMENT: "development" });
-    expect(config).toMatchObject({ corsOrigins: "*", workerToken: "t0k", maxBodyBytes: 1024, maxTensorElements: 10, requestTimeoutMs: 250, upstreamAttempts: 1, environment: "development" });
+    const config = parseConfig({ ...base, CORS_ORIGINS: "*", WORKER_TOKEN: "t0k", MAX_BODY_BYTES: "1024", MAX_TENSOR_ELEMENTS: "10", MAX_BYTES_ELEMENTS: "7", MAX_BYTES_LENGTH: "9", REQUEST_TIMEOUT_MS: "250", UPSTREAM_ATTEMPTS: "1", ENVIRONMENT: "development" });
+    expect(config).toMatchObject({ corsOrigins: "*", workerToken: "t0k", maxBodyBytes: 1024, maxTensorElements: 10, maxBytesElements: 7, maxBytesLength: 9, requestTimeoutMs: 250, upstreamAttempts: 1, environment: "development" });
   });
 
   it.each([
@@ -41,6 +44,8 @@ describe("parseConfig", () => {
     [{ WORKER_URLS: "ftp://x" }, /must use http or https/],
     [{ WORKER_URLS: "http://a,http://a" }, /same URL twice/],
     [{ ...base, MAX_BODY_BYTES: "12kb" }, /MAX_BODY_BYTES must be an integer/],
+    [{ ...base, MAX_BYTES_ELEMENTS: "0" }, /MAX_BYTES_ELEMENTS must be an integer between 1/],
+    [{ ...base, MAX_BYTES_LENGTH: "4MiB" }, /MAX_BYTES_LENGTH must be an integer/],
     [{ ...base, UPSTREAM_ATTEMPTS: "0" }, /UPSTREAM_ATTEMPTS must be an integer between 1/],
     [{ ...base, REQUEST_TIMEOUT_MS: "-5" }, /REQUEST_TIMEOUT_MS/],
     [{ ...base, ENVIRONMENT: "staging" }, /ENVIRONMENT must be/],

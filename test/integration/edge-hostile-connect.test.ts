@@ -41,7 +41,7 @@ interface Answer {
 }
 
 /** Sends raw bytes and reads the answer as its protocol defines it (Connect JSON error or gRPC-Web trailers). */
-async function send(body: BodyInit, headers: Record<string, string>, path = PATH): Promise<Answer> {
+async function send(body: string | Uint8Array, headers: Record<string, string>, path = PATH): Promise<Answer> {
   const res = await fetch(`${edge.url}${path}`, { method: "POST", headers, body });
   const bytes = new Uint8Array(await res.arrayBuffer());
   if ((res.headers.get("content-type") ?? "").startsWith("application/grpc-web")) {
