@@ -19,7 +19,7 @@ describe("parseConfig", () => {
       redis: null,
       cache: { enabled: true, defaultTtlS: 300, maxEntryBytes: 1048576 },
       plans: expect.any(Map),
-      auth: { anonymousPlan: null, apiKeyCacheTtlMs: 30_000, jwt: null },
+      auth: { anonymousPlan: null, apiKeyCacheTtlMs: 30_000, apiKeyMissesPerMin: 30, jwt: null },
       rateLimit: { failureMode: "open", penaltyBaseS: 1, penaltyMaxS: 60, penaltyDecayS: 120 },
       graphql: expect.any(Object),
       catalogue: expect.any(Object),
