@@ -7,6 +7,7 @@ import { GraphQLError } from "graphql";
 import { isUnexpected, toGatewayError, type GatewayError } from "../errors.js";
 import { describe, log } from "../log.js";
 import type { RequestScope } from "../pipeline/context.js";
+import type { YogaPlugin } from "./yoga.js";
 
 /**
  * GraphQLError by name, not instanceof: under Node (unit tests) graphql can
@@ -38,4 +39,45 @@ export function toGraphQLError(error: unknown, scope: RequestScope): GraphQLErro
   const retryAfter = gateway.headers["retry-after"];
   if (retryAfter !== undefined) extensions.retryAfterSeconds = Number(retryAfter);
   return new GraphQLError(gateway.exposed ? gateway.message : "internal error", { extensions });
+}
+
+type CodedResult = { errors?: readonly unknown[] };
+
+function withCode(error: unknown, code: string): unknown {
+  if (!isGraphQLError(error) || typeof error.extensions?.code === "string") return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes ?? null,
+    source: error.source ?? null,
+    positions: error.positions ?? null,
+    path: error.path ?? null,
+    originalError: error.originalError ?? null,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+/**
+ * Gives the request errors graphql-js leaves uncoded a code, so every error
+ * a client sees carries `extensions.code` as field errors do (names as
+ * Apollo and yoga use them): a syntax error GRAPHQL_PARSE_FAILED, a variable
+ * of the wrong type or left out BAD_USER_INPUT.
+ */
+export function useErrorCodes(): YogaPlugin {
+  const plugin = {
+    onParse() {
+      return ({ result, replaceParseResult }: { result: unknown; replaceParseResult(result: unknown): void }) => {
+        if (isGraphQLError(result) && result.extensions?.code === undefined) replaceParseResult(withCode(result, "GRAPHQL_PARSE_FAILED"));
+      };
+    },
+    onExecute() {
+      return {
+        // Invalid variables end execution before any resolver: errors and no data.
+        onExecuteDone({ result, setResult }: { result: CodedResult & { data?: unknown }; setResult(result: unknown): void }) {
+          if (!Array.isArray(result?.errors) || result.data !== undefined) return;
+          setResult({ ...result, errors: result.errors.map((error) => withCode(error, "BAD_USER_INPUT")) });
+        },
+      };
+    },
+  };
+  // yoga.d.ts types only onParse/onValidate; onExecute is envelop's documented hook.
+  return plugin as YogaPlugin;
 }

@@ -4,7 +4,7 @@
 // Limit rejections happen while parsing/validating, before any resolver.
 import { GraphQLError, type ValidationContext } from "graphql";
 import type { GraphqlConfig } from "./config.js";
-import { isGraphQLError } from "./errors.js";
+import { isGraphQLError, useErrorCodes } from "./errors.js";
 import { useJsonDepthLimit } from "./json-depth.js";
 import {
   EnvelopArmorPlugin,
@@ -80,6 +80,7 @@ export function hardeningPlugins(config: GraphqlConfig): YogaPlugin[] {
       blockFieldSuggestion: { enabled: !config.introspection },
     }),
     useParseErrors(),
+    useErrorCodes(),
   ];
   if (!config.introspection) plugins.push(useDisableIntrospection());
   if (config.persistedOperations.size > 0) {

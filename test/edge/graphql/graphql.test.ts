@@ -137,6 +137,16 @@ describe("hostile nesting answers INVALID_ARGUMENT, never INTERNAL", () => {
     expect(body.errors[0].message).toMatch(/a literal argument nests arrays\/objects deeper than 64 levels/);
   });
 
+  it("every request error carries a code: variables of the wrong type or left out are BAD_USER_INPUT", async () => {
+    const { post } = setup();
+    const wrong = await post({ query, variables: { i: [{ name: "x", datatype: "FP32", shape: "1x4", data: [1] }] } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors[0]).toMatchObject({ message: expect.stringMatching(/Int cannot represent non-integer value: "1x4"/), extensions: { code: "BAD_USER_INPUT" } });
+    const missing = await post({ query });
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors[0]).toMatchObject({ message: expect.stringMatching(/"\$i" of required type/), extensions: { code: "BAD_USER_INPUT" } });
+  });
+
   it("multipart requests (file uploads, which the schema has none of) are refused with 415", async () => {
     const app = createApp({ fetch: fakeWorkers({ "http://w1": echoImpl }).fetch });
     const form = new FormData();
