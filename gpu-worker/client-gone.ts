@@ -21,8 +21,12 @@ export function watchHttp1Disconnect(req: IncomingMessage, res: ServerResponse):
   const onEnd = () => {
     if (!res.writableEnded) gone.abort(new ConnectError("the client closed the connection", Code.Canceled));
   };
-  req.socket.once("end", onEnd);
-  res.once("close", () => req.socket.off("end", onEnd));
+  // Held here: Node clears req.socket when the connection is torn down, which
+  // is exactly when "close" fires (issue 9: reading req.socket there crashed
+  // the process on any request connect-node refused mid-body).
+  const socket = req.socket;
+  socket.once("end", onEnd);
+  res.once("close", () => socket.off("end", onEnd));
 }
 
 /** connect-node's `contextValues` hook: hands the call its disconnect signal. */

@@ -13,6 +13,8 @@ export interface WorkerConfig {
   /** Shared secret the edge sends as `authorization: Bearer ...`; undefined disables the check. */
   readonly token: string | undefined;
   readonly maxConcurrentStreams: number;
+  /** MAX_HEALTH_WATCHES: open grpc.health.v1 Watch streams the worker holds at once (Check is never limited). */
+  readonly maxHealthWatches: number;
   readonly http2IdleTimeoutMs: number;
   readonly headersTimeoutMs: number;
   /** Deadline for a call without one, and the cap on any deadline a client asks for. */
@@ -85,6 +87,7 @@ export function parseConfig(env: Env): WorkerConfig {
     executionProviders: providers.filter(isExecutionProvider),
     token: read("WORKER_TOKEN"),
     maxConcurrentStreams: integer("MAX_CONCURRENT_STREAMS", 256, 1, 2 ** 31 - 1),
+    maxHealthWatches: integer("MAX_HEALTH_WATCHES", 64, 0, 1_000_000),
     http2IdleTimeoutMs: integer("HTTP2_IDLE_TIMEOUT_MS", 120_000, 1, 2 ** 31 - 1),
     headersTimeoutMs: integer("HEADERS_TIMEOUT_MS", 10_000, 1, 2 ** 31 - 1),
     requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", 30_000, 1, 2 ** 31 - 1),

@@ -1,14 +1,16 @@
 // Plain HTTP routes beside the RPCs on the same port: Prometheus scraping and
 // the OIP health probes. Open without the worker token, like grpc.health.v1.
-import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
+import type { NodeResponse, RequestHandler } from "./http/rpc-handler.js";
 import type { ServingState } from "./state.js";
 
-/** A request handler for both the HTTP/1.1 and the HTTP/2 server, as connect-node's adapter is one. */
-export type RequestHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
+export type { RequestHandler } from "./http/rpc-handler.js";
 
 export function plainRoutes(state: ServingState, registry: Registry): RequestHandler {
-  const json = (res: Parameters<RequestHandler>[1], status: number, body: unknown) => {
+  const json = (res: NodeResponse, status: number, body: unknown) => {
+    // /metrics answers after an await, by when the caller may have gone: a
+    // write to a closed HTTP/2 stream throws, and nothing here may throw.
+    if (res.headersSent || res.writableEnded || res.destroyed) return;
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
   };
@@ -19,6 +21,7 @@ export function plainRoutes(state: ServingState, registry: Registry): RequestHan
       case "/metrics":
         registry.metrics().then(
           (text) => {
+            if (res.headersSent || res.writableEnded || res.destroyed) return;
             res.writeHead(200, { "content-type": registry.contentType });
             res.end(text);
           },

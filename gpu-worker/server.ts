@@ -11,15 +11,16 @@ import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { GRPCInferenceService } from "../gen/inference/grpc_service_pb.js";
-import { bearerTokenInterceptor } from "./auth.js";
+import { bearerTokenGate } from "./auth.js";
 import { CancelRegistry } from "./cancel/registry.js";
 import { disconnectContext, watchHttp1Disconnect } from "./client-gone.js";
 import type { WorkerConfig } from "./config.js";
 import { healthService } from "./health.js";
-import { plainRoutes, type RequestHandler } from "./http-routes.js";
+import { plainRoutes } from "./http-routes.js";
+import { settleUnreadBody } from "./http/request-body.js";
+import { rpcHandler, type RequestHandler } from "./http/rpc-handler.js";
 import { log } from "./log.js";
 import { requestByteLimit } from "./model/limits.js";
 import type { ModelRepository } from "./model/repository.js";
@@ -53,12 +54,14 @@ export async function startServer(config: WorkerConfig, repository: ModelReposit
   // remembered longer; 10,000 remembered ids is ~1 MB at the longest ids.
   const calls = new CancelRegistry({ rememberMs: config.requestTimeoutMs, maxRemembered: 10_000 });
 
-  const rpc = connectNodeAdapter({
+  const tokenGate = config.token === undefined ? undefined : bearerTokenGate(config.token);
+  const rpc = rpcHandler({
     routes: (router) => {
       router.service(GRPCInferenceService, inferenceService(repository, state, calls, config));
-      router.service(Health, healthService(state));
+      router.service(Health, healthService(state, { maxWatches: config.maxHealthWatches }));
     },
-    interceptors: config.token === undefined ? [] : [bearerTokenInterceptor(config.token)],
+    // On the headers alone, before any byte of the body is read or inflated.
+    admit: tokenGate && ((service, req) => tokenGate(service, req.headers.authorization)),
     readMaxBytes,
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
@@ -74,12 +77,26 @@ export async function startServer(config: WorkerConfig, repository: ModelReposit
     res.once("close", () => {
       if (--inFlight === 0) onIdle?.();
     });
-    if (req.httpVersionMajor === 1) {
-      // An HTTP/1.1 keep-alive connection would otherwise outlive the drain.
-      if (!state.ready) res.setHeader("connection", "close");
-      watchHttp1Disconnect(req as http.IncomingMessage, res as http.ServerResponse);
+    // A body left unread (refused on its headers, or past a limit) is dealt with once the answer is out.
+    res.once("finish", () => settleUnreadBody(req, readMaxBytes));
+    try {
+      if (req.httpVersionMajor === 1) {
+        // An HTTP/1.1 keep-alive connection would otherwise outlive the drain.
+        if (!state.ready) res.setHeader("connection", "close");
+        watchHttp1Disconnect(req as http.IncomingMessage, res as http.ServerResponse);
+      }
+      rpc(req, res);
+    } catch (error) {
+      // Whatever a request does, it must not throw out of the server's
+      // "request" event: that would end the process for every caller.
+      log.error(`request ${req.method} ${req.url} failed before it was answered: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ code: "internal", message: "internal error" }));
+      } else {
+        res.destroy();
+      }
     }
-    rpc(req, res);
   };
 
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: config.maxConcurrentStreams } }, handler);
@@ -172,13 +189,16 @@ export async function startServer(config: WorkerConfig, repository: ModelReposit
  */
 function sniffProtocol(socket: Socket, timeoutMs: number, route: (isHttp2: boolean) => void): void {
   let seen = Buffer.alloc(0);
-  socket.setTimeout(timeoutMs, () => socket.destroy());
+  const onTimeout = () => socket.destroy();
+  socket.setTimeout(timeoutMs, onTimeout);
   const onData = (chunk: Buffer) => {
     seen = Buffer.concat([seen, chunk]);
     const n = Math.min(seen.length, H2_PREFACE.length);
     const isHttp2 = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
     if (isHttp2 && seen.length < H2_PREFACE.length) return;
     socket.off("data", onData);
+    // The chosen server sets its own timeouts; ours must not fire on them later.
+    socket.off("timeout", onTimeout);
     socket.setTimeout(0);
     socket.pause();
     socket.unshift(seen);

@@ -1,0 +1,42 @@
+// How the worker reads request bodies, and what it does with a body it did
+// not read to the end.
+//
+// connect-node's own reader destroys the request when connect stops reading
+// early (a body past readMaxBytes, an envelope announcing 4 GiB). On HTTP/1.1
+// that destroys the socket, on HTTP/2 it resets the stream, both before the
+// error answer is written: the caller sees a reset instead of
+// resource_exhausted, and (before client-gone.ts held on to its socket) the
+// teardown crashed the process. Here an early stop leaves the request open,
+// the answer goes out, and only then is the rest of the body dealt with.
+import type { IncomingMessage } from "node:http";
+import { constants, type Http2ServerRequest } from "node:http2";
+
+type NodeRequest = IncomingMessage | Http2ServerRequest;
+
+/** The body as connect reads it; stopping early does not destroy the request. */
+export function requestBody(req: NodeRequest): AsyncIterable<Uint8Array> {
+  return { [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }) };
+}
+
+/**
+ * Called once an answer is fully written. A body the server stopped reading
+ * (refused before it was read, or past a limit) must not be buffered:
+ * - HTTP/2: RST_STREAM(NO_ERROR) after the complete answer asks the client to
+ *   stop sending without failing the call (RFC 9113 §8.1).
+ * - HTTP/1.1: the rest is read and thrown away so the answer is not lost to a
+ *   TCP reset and the connection stays usable; past `discardLimitBytes` the
+ *   socket is closed instead (HTTP/1.1 has no way to stop an upload).
+ */
+export function settleUnreadBody(req: NodeRequest, discardLimitBytes: number): void {
+  if (req.complete) return;
+  if ("stream" in req) {
+    if (!req.stream.destroyed) req.stream.close(constants.NGHTTP2_NO_ERROR);
+    return;
+  }
+  let discarded = 0;
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.byteLength;
+    if (discarded > discardLimitBytes) req.socket?.destroy();
+  });
+  req.resume();
+}
