@@ -37,7 +37,7 @@ interface Answer {
   json: any;
 }
 
-async function send(path: string, body: BodyInit | undefined, headers: Record<string, string> = { "content-type": "application/json" }): Promise<Answer> {
+async function send(path: string, body: RequestInit["body"], headers: Record<string, string> = { "content-type": "application/json" }): Promise<Answer> {
   const response = await fetch(`${edge.url}${path}`, { method: body === undefined ? "GET" : "POST", headers, body });
   const text = await response.text();
   let json: any;
