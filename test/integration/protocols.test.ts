@@ -125,11 +125,20 @@ describe("health and metadata agree across protocols", () => {
     expect((await edgeClient(edge.url, "connect-binary").modelReady({ name: "iris" })).ready).toBe(true);
   });
 
-  it("ModelStatistics counts the requests this file made", async () => {
-    const stats = await workerClient(worker.url, "connect-h2").modelStatistics({ name: "iris" });
-    const iris = stats.modelStats.find((m) => m.name === "iris")!;
-    expect(iris.inferenceStats!.success!.count).toBeGreaterThan(0n);
-    expect(iris.executionCount).toBeGreaterThan(0n);
-    expect(iris.batchStats.length).toBeGreaterThan(0);
+  it("ModelStatistics counts exactly the requests and rows made between two readings", async () => {
+    const client = workerClient(worker.url, "connect-h2");
+    const read = async () => (await client.modelStatistics({ name: "iris" })).modelStats.find((m) => m.name === "iris")!;
+    const before = await read();
+    // Straight to the worker (nothing in between may answer from a cache), one after another.
+    const calls = 5;
+    for (let i = 0; i < calls; i++) await client.modelInfer(irisRequest());
+    const after = await read();
+    expect(after.inferenceStats!.success!.count - before.inferenceStats!.success!.count).toBe(BigInt(calls));
+    expect(after.inferenceStats!.fail!.count - before.inferenceStats!.fail!.count).toBe(0n);
+    expect(after.inferenceCount - before.inferenceCount).toBe(BigInt(calls * IRIS_ROWS.length));
+    // Sequential calls cannot share a batch: one execution each.
+    expect(after.executionCount - before.executionCount).toBe(BigInt(calls));
+    const batched = (s: typeof after) => s.batchStats.reduce((n, b) => n + b.computeInfer!.count, 0n);
+    expect(batched(after) - batched(before)).toBe(BigInt(calls));
   });
 });

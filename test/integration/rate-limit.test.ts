@@ -1,6 +1,8 @@
 // Rate limits end to end: the edge bundle in workerd (one or two instances),
 // a real worker, a real Redis behind the Upstash REST bridge. Every loop is
 // bounded by a count or a deadline.
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKey } from "../../scripts/keys/commands.js";
@@ -16,6 +18,7 @@ const PLANS = JSON.stringify({
   tiny: { requests: 3, cost: 1000, window_s: 3, models: "*" },
   strict: { requests: 1, cost: 1000, window_s: 1, models: "*" },
   roomy: { requests: 100000, cost: 100000, window_s: 60, models: "*" },
+  capped: { requests: 2, cost: 100000, window_s: 60, models: "*" },
 });
 
 let stack: RedisStack;
@@ -27,8 +30,11 @@ beforeAll(async () => {
   [stack, worker] = await Promise.all([startRedisStack(), startWorker()]);
 });
 
+const proxies: Server[] = [];
+
 afterAll(async () => {
   await Promise.all(edges.map((e) => e.dispose()));
+  await Promise.all(proxies.map((p) => new Promise((r) => p.close(r))));
   await worker?.stop();
   await stack?.close();
 });
@@ -44,6 +50,33 @@ async function edgeWith(vars: Record<string, string> = {}): Promise<EdgeHandle> 
   });
   edges.push(edge);
   return edge;
+}
+
+/**
+ * A plain HTTP/1.1 relay in front of the worker that counts the calls
+ * reaching it per path ("ModelMetadata", "ServerReady", ...): what the edge
+ * costs the workers, seen from outside the edge.
+ */
+async function countingProxy(): Promise<{ url: string; calls: Map<string, number>; total: () => number }> {
+  const target = new URL(worker.url);
+  const calls = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const method = (req.url ?? "").split("/").pop()!;
+    calls.set(method, (calls.get(method) ?? 0) + 1);
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  proxies.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, calls, total: () => [...calls.values()].reduce((a, b) => a + b, 0) };
 }
 
 const key = async (plan: string) => (await createKey(stack.client(), { tenant: "t", plan, plansJson: PLANS })).key;
@@ -72,6 +105,7 @@ async function sustained(bases: string[], headers: Record<string, string>, rate:
   const total = Math.round(rate * seconds);
   const started = Date.now();
   let admitted = 0;
+  let uncounted = 0;
   let lastSend = started;
   const statuses = new Map<number, number>();
   const inflight = new Set<Promise<void>>();
@@ -83,12 +117,15 @@ async function sustained(bases: string[], headers: Record<string, string>, rate:
     const p = infer(bases[i % bases.length]!, headers).then((r) => {
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       if (r.status === 200) admitted++;
+      // An admission the limiter counted says what is left of the cost bucket;
+      // one admitted without Redis's answer (fail-open) carries no such item.
+      if (r.status === 200 && !/"cost";r=\d+/.test(r.headers.get("ratelimit") ?? "")) uncounted++;
     });
     const tracked = p.finally(() => inflight.delete(tracked));
     inflight.add(tracked);
   }
   await Promise.all(inflight);
-  return { admitted, spanS: (lastSend - started) / 1000, statuses };
+  return { admitted, uncounted, spanS: (lastSend - started) / 1000, statuses };
 }
 
 describe("token bucket accuracy", () => {
@@ -96,13 +133,17 @@ describe("token bucket accuracy", () => {
   // ~6 s the edge must admit 50 + 25 × span within ±5%.
   for (const instances of [1, 2]) {
     it(`admits the configured cost within ±5% at 3x the limit (${instances} edge instance${instances > 1 ? "s" : ""}, one Redis)`, async () => {
-      const bases = await Promise.all(Array.from({ length: instances }, () => edgeWith()));
+      // A generous Redis timeout: this test measures counting, so a slow
+      // machine must not turn into fail-open admissions (which it would
+      // report below rather than pass with).
+      const bases = await Promise.all(Array.from({ length: instances }, () => edgeWith({ REDIS_TIMEOUT_MS: "5000" })));
       const apiKey = await key("acc");
       // Warm the key cache and scripts outside the measurement with a metadata call (cost 0).
       for (const b of bases) expect((await fetch(`${b.url}/v2/models/iris`, { headers: { "x-api-key": apiKey } })).status).toBe(200);
-      const { admitted, spanS, statuses } = await sustained(bases.map((b) => b.url), { "x-api-key": apiKey }, 75, 6);
+      const { admitted, uncounted, spanS, statuses } = await sustained(bases.map((b) => b.url), { "x-api-key": apiKey }, 75, 6);
       const expected = 50 + 25 * spanS;
       expect([...statuses.keys()].sort()).toEqual([200, 429]);
+      expect(uncounted, "admissions the limiter did not count (it failed open)").toBe(0);
       expect(Math.abs(admitted - expected) / expected, `admitted ${admitted}, expected ${expected.toFixed(1)}`).toBeLessThanOrEqual(0.05);
     }, 40_000);
   }
@@ -173,11 +214,17 @@ describe("progressive penalty", () => {
     // Still blocked half-way through, although the bucket has refilled.
     await sleep(1100);
     expect((await infer(edge.url, { "x-api-key": apiKey })).status).toBe(429);
-    // Block (2 s) over + decay (1 s) quiet: strikes are forgotten.
-    await sleep(2500);
+    // Block (2 s) over + decay (1 s) quiet: strikes are forgotten. Wait for
+    // that to happen in Redis itself (the strike counter expires), not for a
+    // guessed time.
+    const strikes = `rl:strikes:key:${apiKey.split("_")[1]}`;
+    expect(await stack.client().exists(strikes)).toBe(1);
+    const deadline = Date.now() + 15_000;
+    while ((await stack.client().exists(strikes)) === 1 && Date.now() < deadline) await sleep(100);
+    expect(await stack.client().exists(strikes)).toBe(0);
     const third = await overrun();
     expect(third.retry).toBe(1);
-  }, 20_000);
+  }, 30_000);
 });
 
 describe("Redis outage", () => {
@@ -215,4 +262,55 @@ describe("Redis outage", () => {
     expect(after.status).toBe(200);
     expect(after.headers.get("ratelimit")).toMatch(/^"requests";r=\d+/);
   }, 30_000);
+});
+
+describe("nothing costs a worker call before the request is charged", () => {
+  const ghost = (i: number) => `ghost-${i}-${Math.random().toString(36).slice(2, 8)}`;
+
+  it("a caller over its limit reaches no worker with unknown model names (REST, GraphQL batched with aliases)", async () => {
+    const proxy = await countingProxy();
+    const edge = await edgeWith({ WORKER_URLS: proxy.url });
+    const apiKey = await key("capped"); // 2 requests per minute
+    for (let i = 0; i < 2; i++) expect((await infer(edge.url, { "x-api-key": apiKey })).status).toBe(200);
+    const before = proxy.total();
+
+    for (let i = 0; i < 10; i++) {
+      const r = await infer(edge.url, { "x-api-key": apiKey }, ghost(i));
+      expect(r.status, JSON.stringify(r.body)).toBe(429);
+    }
+    const fields = Array.from(
+      { length: 10 },
+      (_, i) => `m${i}: infer(model: "${ghost(i)}", inputs: [{name: "input", datatype: FP32, shape: [1, 4], data: [[1, 2, 3, 4]]}]) { modelName }`,
+    ).join("\n");
+    const response = await fetch(`${edge.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json", "x-api-key": apiKey },
+      body: JSON.stringify([{ query: `{ ${fields} }` }, { query: `{ ${fields} }` }]),
+    });
+    const results = (await response.json()) as { errors?: { extensions?: { code?: string } }[] }[];
+    expect(results).toHaveLength(2);
+    for (const result of results) {
+      expect(result.errors?.length).toBe(10);
+      expect(new Set(result.errors!.map((e) => e.extensions?.code))).toEqual(new Set(["RATE_LIMITED"]));
+    }
+    expect(proxy.total() - before, `worker calls after the caller ran out: ${JSON.stringify(Object.fromEntries(proxy.calls))}`).toBe(0);
+  }, 30_000);
+
+  it("an unknown model name asked again is answered from memory (CATALOGUE_NEGATIVE_TTL_MS)", async () => {
+    const proxy = await countingProxy();
+    const edge = await edgeWith({ WORKER_URLS: proxy.url, CATALOGUE_NEGATIVE_TTL_MS: "60000" });
+    const apiKey = await key("roomy");
+    const name = ghost(0);
+    for (let i = 0; i < 5; i++) expect((await infer(edge.url, { "x-api-key": apiKey }, name)).status).toBe(404);
+    expect(proxy.calls.get("ModelMetadata")).toBe(1);
+  });
+
+  it("readiness probes reuse one worker answer for READY_CACHE_TTL_MS", async () => {
+    const proxy = await countingProxy();
+    const edge = await edgeWith({ WORKER_URLS: proxy.url, READY_CACHE_TTL_MS: "60000" });
+    for (let i = 0; i < 10; i++) expect((await fetch(`${edge.url}/v2/health/ready`)).status).toBe(200);
+    const burst = await Promise.all(Array.from({ length: 10 }, () => fetch(`${edge.url}/v2/health/ready`)));
+    expect(burst.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(proxy.calls.get("ServerReady")).toBe(1);
+  });
 });
