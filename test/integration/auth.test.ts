@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { SignJWT, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKey, listKeys, revokeKey } from "../../scripts/keys/commands.js";
-import { edgeClient } from "../support/clients.js";
+import { edgeClient, workerClient } from "../support/clients.js";
 import { startEdge, type EdgeHandle } from "../support/edge-runtime.js";
 import { irisRequest, irisRestBody } from "../support/iris.js";
 import { startRedisStack, type RedisStack } from "../support/redis-stack.js";
@@ -100,6 +100,65 @@ describe("API keys", () => {
     expect(res.status).toBe(403);
     expect(res.body.error).toBe('plan "free" does not include model "mlp-wide"');
     expect((await connectCode({ "x-api-key": key }, "mlp-wide")).code).toBe(Code.PermissionDenied);
+  });
+});
+
+describe("a plan's model list scopes what a caller sees", () => {
+  it("statistics for every model (REST, Connect, GraphQL models, the statistics subscription) list only the plan's models", async () => {
+    const { key } = await createKey(stack.client(), { tenant: "acme", plan: "free" }); // free: iris only
+    const headers = { "x-api-key": key };
+    // The worker serves more than iris.
+    const all = await workerClient(worker.url, "connect-h2").modelStatistics({});
+    expect(all.modelStats.map((m) => m.name)).toContain("mlp-wide");
+
+    const rest = await fetch(`${edge.url}/v2/models/stats`, { headers });
+    expect(rest.status).toBe(200);
+    expect(new Set(((await rest.json()) as { model_stats: { name: string }[] }).model_stats.map((m) => m.name))).toEqual(new Set(["iris"]));
+    expect((await fetch(`${edge.url}/v2/models/mlp-wide/stats`, { headers })).status).toBe(403);
+
+    const connect = await edgeClient(edge.url, "connect-binary", headers).modelStatistics({});
+    expect(new Set(connect.modelStats.map((m) => m.name))).toEqual(new Set(["iris"]));
+
+    const gqlPost = (body: unknown, accept = "application/graphql-response+json") =>
+      fetch(`${edge.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", accept, ...headers }, body: JSON.stringify(body) });
+    const models = (await (await gqlPost({ query: "{ models { name } }" })).json()) as { data: { models: { name: string }[] } };
+    expect(models.data.models).toEqual([{ name: "iris" }]);
+    const denied = (await (await gqlPost({ query: '{ model(name: "mlp-wide") { name } }' })).json()) as { errors: { extensions: { code: string } }[] };
+    expect(denied.errors[0]!.extensions.code).toBe("PERMISSION_DENIED");
+
+    const stream = await gqlPost({ query: "subscription { modelStatistics(intervalMs: 100, limit: 1) { models { name } } }" }, "text/event-stream");
+    const text = await stream.text();
+    const next = text.split("\n\n").find((block) => block.startsWith("event: next"))!;
+    const update = JSON.parse(next.split("\n").find((line) => line.startsWith("data: "))!.slice(6)) as {
+      data: { modelStatistics: { models: { name: string }[] } };
+    };
+    expect(new Set(update.data.modelStatistics.models.map((m) => m.name))).toEqual(new Set(["iris"]));
+  });
+});
+
+describe("unknown API keys", () => {
+  it("cost a Redis read each only up to API_KEY_MISSES_PER_MIN per client address; past it, 429 with Retry-After", async () => {
+    const limited = await startEdge({
+      WORKER_URLS: worker.url,
+      ...stack.edgeVars(),
+      AUTH_ANONYMOUS_PLAN: "",
+      API_KEY_MISSES_PER_MIN: "5",
+    });
+    edges.push(limited);
+    const { key } = await createKey(stack.client(), { tenant: "acme", plan: "free" });
+    expect((await infer("iris", { "x-api-key": key }, limited.url)).status).toBe(200); // held by the isolate from now on
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<typeof infer>> | undefined;
+    for (let i = 0; i < 8; i++) {
+      const invented = `gw_${"0123456789abcdef"}_${"A".repeat(42)}${i}`;
+      last = await infer("iris", { "x-api-key": invented }, limited.url);
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    expect(last!.body.error).toMatch(/^too many unknown API keys from this address \(5 per minute, API_KEY_MISSES_PER_MIN\): retry after \d+ s with a valid key$/);
+    expect(Number(last!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // The caller's real key still works.
+    expect((await infer("iris", { "x-api-key": key }, limited.url)).status).toBe(200);
   });
 });
 
