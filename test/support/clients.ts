@@ -73,11 +73,13 @@ export async function restCall(
   body?: unknown,
   init: RequestInit = {},
 ): Promise<{ status: number; headers: Headers; json: any; text: string }> {
+  // Extra headers join the JSON content type (spreading init last would drop it).
+  const { headers: extraHeaders, ...rest } = init;
   const response = await fetch(url, {
     method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json", ...(init.headers as Record<string, string>) },
+    headers: { "content-type": "application/json", ...(extraHeaders as Record<string, string>) },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    ...init,
+    ...rest,
   });
   const text = await response.text();
   let json: unknown;
