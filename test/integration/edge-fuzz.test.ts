@@ -142,7 +142,8 @@ describe("edge fuzzing: never a 5xx, always a readable JSON error", () => {
       }),
       { numRuns: 400, seed: 20261202 },
     );
-  });
+    // Bounded by runs; the generous timeout only keeps a loaded machine from failing it.
+  }, 180_000);
 
   it("GraphQL: 300 random variables for infer (and for parameters)", async () => {
     const query = `query($i: [InferInput!]!, $p: Parameters, $id: String) {
@@ -168,7 +169,7 @@ describe("edge fuzzing: never a 5xx, always a readable JSON error", () => {
       }),
       { numRuns: 300, seed: 20261203 },
     );
-  });
+  }, 180_000);
 
   it("both tiers are still up and serve a real request after the fuzzing", async () => {
     expect((await fetch(`${edge.url}/v2/health/live`)).status).toBe(200);

@@ -245,5 +245,5 @@ describe("floods (bounded) leave both tiers responsive", () => {
     }
     await probe();
     expect((await rest(iris(3))).status).toBe(200);
-  });
+  }, 120_000);
 });
