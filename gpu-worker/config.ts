@@ -21,6 +21,10 @@ export interface WorkerConfig {
   readonly requestTimeoutMs: number;
   /** Hard cap on one message; the read limit actually used is derived from the models (see model/limits.ts). */
   readonly maxMessageBytes: number;
+  /** MAX_BYTES_ELEMENTS: most BYTES elements per request, summed over inputs (see model/limits.ts). */
+  readonly maxBytesElements: number;
+  /** MAX_BYTES_LENGTH: most bytes of BYTES element content per request, summed over inputs. */
+  readonly maxBytesLength: number;
   readonly drainTimeoutMs: number;
   /** Global dynamic-batching switch, so the benchmark can compare on/off with the same models. */
   readonly batching: boolean;
@@ -92,6 +96,8 @@ export function parseConfig(env: Env): WorkerConfig {
     headersTimeoutMs: integer("HEADERS_TIMEOUT_MS", 10_000, 1, 2 ** 31 - 1),
     requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", 30_000, 1, 2 ** 31 - 1),
     maxMessageBytes: integer("MAX_MESSAGE_BYTES", 64 * MiB, 1024, 2 ** 31 - 1),
+    maxBytesElements: integer("MAX_BYTES_ELEMENTS", 65_536, 1, 2 ** 31 - 1),
+    maxBytesLength: integer("MAX_BYTES_LENGTH", 4 * MiB, 0, 2 ** 31 - 1),
     drainTimeoutMs: integer("DRAIN_TIMEOUT_MS", 30_000, 0, 2 ** 31 - 1),
     batching: oneOf("BATCHING", ["on", "off"] as const, "on") === "on",
     // On by default: a free event loop during runs is a correctness matter

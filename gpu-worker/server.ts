@@ -49,7 +49,7 @@ export interface RunningServer {
 export async function startServer(config: WorkerConfig, repository: ModelRepository): Promise<RunningServer> {
   const state = new ServingState();
   const shutdown = new AbortController();
-  const readMaxBytes = requestByteLimit(repository.configs(), config.maxMessageBytes);
+  const readMaxBytes = requestByteLimit(repository.configs(), config.maxMessageBytes, config);
   // No call lives past REQUEST_TIMEOUT_MS, so a cancellation need not be
   // remembered longer; 10,000 remembered ids is ~1 MB at the longest ids.
   const calls = new CancelRegistry({ rememberMs: config.requestTimeoutMs, maxRemembered: 10_000 });
@@ -66,6 +66,7 @@ export async function startServer(config: WorkerConfig, repository: ModelReposit
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
     contextValues: disconnectContext,
+    bodyDeadlineMs: config.requestTimeoutMs,
     fallback: plainRoutes(state, repository.metrics.registry),
   });
 

@@ -24,20 +24,52 @@ export function decodeRaw(datatype: Datatype, raw: Uint8Array, count: number): T
   return values;
 }
 
-function decodeRawBytes(raw: Uint8Array, count: number): Uint8Array[] | Error {
+/** What a BYTES raw contents entry holds, read from its length prefixes alone. */
+export interface RawBytesScan {
+  readonly elements: number;
+  /** Element content bytes, length prefixes not counted. */
+  readonly contentBytes: number;
+}
+
+/**
+ * Walks the 4-byte length prefixes of a BYTES raw contents entry without
+ * copying or allocating per element, so limits on element count and size can
+ * be checked before any per-element work. Stops once more than `stopAfter`
+ * elements are seen (the caller's limit, plus one to know it was exceeded).
+ */
+export function scanRawBytes(raw: Uint8Array, stopAfter = Number.MAX_SAFE_INTEGER): RawBytesScan | Error {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const items: Uint8Array[] = [];
+  let elements = 0;
+  let contentBytes = 0;
   let offset = 0;
-  while (offset < raw.byteLength) {
+  while (offset < raw.byteLength && elements <= stopAfter) {
     if (offset + 4 > raw.byteLength) return new Error("BYTES raw contents end inside a length prefix");
     const length = view.getUint32(offset, true);
     offset += 4;
     if (offset + length > raw.byteLength) return new Error("BYTES raw contents end inside an element");
-    items.push(raw.slice(offset, offset + length));
     offset += length;
-    if (items.length > count) break;
+    elements++;
+    contentBytes += length;
   }
-  if (items.length !== count) return new Error(`BYTES raw contents hold ${items.length} elements but shape needs ${count}`);
+  return { elements, contentBytes };
+}
+
+function decodeRawBytes(raw: Uint8Array, count: number): Uint8Array[] | Error {
+  const scan = scanRawBytes(raw, count);
+  if (scan instanceof Error) return scan;
+  if (scan.elements !== count) return new Error(`BYTES raw contents hold ${scan.elements} elements but shape needs ${count}`);
+  // One copy of the whole entry and a view per element, rather than a copy per
+  // element: the cost follows the bytes, not the element count. The copy
+  // detaches the values from the (possibly much larger) message buffer.
+  const owned = raw.slice();
+  const view = new DataView(owned.buffer);
+  const items = new Array<Uint8Array>(count);
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(offset, true);
+    items[i] = owned.subarray(offset + 4, offset + 4 + length);
+    offset += 4 + length;
+  }
   return items;
 }
 

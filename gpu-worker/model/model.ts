@@ -7,6 +7,7 @@ import { DynamicBatcher } from "../batching/batcher.js";
 import type { Outcome, WorkerMetrics } from "../metrics/prometheus.js";
 import { ModelStatisticsCounters } from "../metrics/statistics.js";
 import type { ExecutionProvider, ModelConfig } from "./config.js";
+import type { BytesLimits } from "./limits.js";
 import type { SessionRunner } from "./session-runner.js";
 import type { Tensor } from "./tensors.js";
 import { validateInferRequest } from "./validate.js";
@@ -17,6 +18,8 @@ export interface LoadedModelOptions {
   readonly metrics: WorkerMetrics;
   /** Upper bound on a tensor's element count, to refuse absurd shapes before allocating. */
   readonly maxElements: number;
+  /** MAX_BYTES_ELEMENTS / MAX_BYTES_LENGTH; unbounded when absent. */
+  readonly bytesLimits?: BytesLimits;
 }
 
 const now = () => process.hrtime.bigint();
@@ -72,7 +75,7 @@ export class LoadedModel {
     const start = now();
     metrics.inFlight.inc(this.labels);
     try {
-      const validated = validateInferRequest(request, this.config, this.options.maxElements);
+      const validated = validateInferRequest(request, this.config, this.options.maxElements, this.options.bytesLimits);
       const result = await this.batcher.submit(validated.inputs, validated.rows, signal);
       const outputs = validated.outputs.map((spec) => result.outputs.find((t) => t.name === spec.name)!);
       this.stats.recordSuccess(now() - start, result.queueNs, result.computeNs, validated.rows);

@@ -157,5 +157,6 @@ export function loadRepository(config: WorkerConfig, metrics = new WorkerMetrics
     logLevel: config.logLevel,
     metrics,
     maxElements: config.maxMessageBytes,
+    bytesLimits: { maxBytesElements: config.maxBytesElements, maxBytesLength: config.maxBytesLength },
   });
 }

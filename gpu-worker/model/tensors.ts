@@ -13,8 +13,15 @@
 // (it hands them to C as NUL-terminated), so elements containing NUL are
 // rejected rather than truncated.
 //
+// BYTES cost follows the bytes where the API allows: validation checks UTF-8
+// and NUL in place (no strings built), strings are made once when the
+// onnxruntime tensor is built, and outputs are encoded into one buffer with a
+// view per element. The element count itself is bounded by MAX_BYTES_ELEMENTS
+// (see limits.ts), since onnxruntime-node needs one JS string per element.
+//
 // BF16 is an OIP datatype with no onnxruntime-node tensor type; model configs
 // using it are refused at load time, and `toOrtTensor` refuses it too.
+import { isUtf8 } from "node:buffer";
 import { Code, ConnectError } from "@connectrpc/connect";
 import ort from "onnxruntime-node";
 import type { Datatype, TensorValues } from "../../common/oip/index.js";
@@ -57,27 +64,51 @@ export function datatypeOfOrtType(type: string): Datatype | undefined {
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
 
+const nulError = (name: string, i: number) =>
+  new ConnectError(
+    `input "${name}": element ${i} contains a NUL byte, which ONNX string tensors in onnxruntime-node cannot carry`,
+    Code.InvalidArgument,
+  );
+const notUtf8Error = (name: string, i: number) =>
+  new ConnectError(
+    `input "${name}": element ${i} is not valid UTF-8 (BYTES inputs feed ONNX string tensors)`,
+    Code.InvalidArgument,
+  );
+
 /**
- * BYTES elements as strings for an ONNX string tensor. Called during
- * validation too, so one client's bad bytes fail its own request rather than
- * the batch it would have joined.
+ * Checks that every BYTES element can become an ONNX string, without
+ * building the strings. Called during validation, so one client's bad bytes
+ * fail its own request rather than the batch it would have joined.
  */
+export function checkUtf8Elements(tensor: Tensor): void {
+  (tensor.values as Uint8Array[]).forEach((bytes, i) => {
+    if (bytes.includes(0)) throw nulError(tensor.name, i);
+    if (!isUtf8(bytes)) throw notUtf8Error(tensor.name, i);
+  });
+}
+
+/** BYTES elements as strings for an ONNX string tensor; refuses what checkUtf8Elements refuses. */
 export function utf8Strings(tensor: Tensor): string[] {
   return (tensor.values as Uint8Array[]).map((bytes, i) => {
-    if (bytes.includes(0)) {
-      throw new ConnectError(
-        `input "${tensor.name}": element ${i} contains a NUL byte, which ONNX string tensors in onnxruntime-node cannot carry`,
-        Code.InvalidArgument,
-      );
-    }
+    if (bytes.includes(0)) throw nulError(tensor.name, i);
     try {
       return utf8Decoder.decode(bytes);
     } catch {
-      throw new ConnectError(
-        `input "${tensor.name}": element ${i} is not valid UTF-8 (BYTES inputs feed ONNX string tensors)`,
-        Code.InvalidArgument,
-      );
+      throw notUtf8Error(tensor.name, i);
     }
+  });
+}
+
+/** Strings as UTF-8 BYTES elements: one buffer for all, a view per element. */
+function utf8Elements(strings: readonly string[]): Uint8Array[] {
+  const lengths = strings.map((s) => Buffer.byteLength(s, "utf8"));
+  const buffer = new Uint8Array(lengths.reduce((a, b) => a + b, 0));
+  let offset = 0;
+  return strings.map((s, i) => {
+    const item = buffer.subarray(offset, offset + lengths[i]!);
+    utf8Encoder.encodeInto(s, item);
+    offset += lengths[i]!;
+    return item;
   });
 }
 
@@ -98,7 +129,7 @@ export function fromOrtTensor(name: string, tensor: ort.Tensor): Tensor {
   }
   const shape = tensor.dims.slice();
   if (datatype === "BYTES") {
-    return { name, datatype, shape, values: (tensor.data as string[]).map((s) => utf8Encoder.encode(s)) };
+    return { name, datatype, shape, values: utf8Elements(tensor.data as string[]) };
   }
   return { name, datatype, shape, values: tensor.data as TensorValues };
 }

@@ -12,7 +12,8 @@ import {
 } from "../../common/oip/index.js";
 import type { ModelInferRequest } from "../../gen/inference/grpc_service_pb.js";
 import { fullShape, type ModelConfig, type TensorConfig } from "./config.js";
-import { utf8Strings, type Tensor } from "./tensors.js";
+import { BytesBudget, UNBOUNDED_BYTES, type BytesLimits } from "./limits.js";
+import { checkUtf8Elements, type Tensor } from "./tensors.js";
 
 export interface ValidatedRequest {
   /** In the model config's input order. */
@@ -29,6 +30,7 @@ export function validateInferRequest(
   request: ModelInferRequest,
   config: ModelConfig,
   maxElements = Number.MAX_SAFE_INTEGER,
+  bytesLimits: BytesLimits = UNBOUNDED_BYTES,
 ): ValidatedRequest {
   const raw = request.rawInputContents;
   if (raw.length > 0 && raw.length !== request.inputs.length) {
@@ -58,6 +60,7 @@ export function validateInferRequest(
     checked.set(input.name, { index, spec, shape });
   });
 
+  const bytesBudget = new BytesBudget(bytesLimits);
   const inputs = config.inputs.map((spec): Tensor => {
     const found = checked.get(spec.name);
     if (found === undefined) {
@@ -69,11 +72,14 @@ export function validateInferRequest(
     if (raw.length > 0 && input.contents !== undefined) {
       throw invalid(`input "${spec.name}": has both typed contents and raw_input_contents; send one`);
     }
+    if (spec.datatype === "BYTES") {
+      bytesBudget.charge(spec.name, count, raw.length > 0 ? raw[found.index] : undefined, input.contents?.bytesContents);
+    }
     const values =
       raw.length > 0 ? decodeRaw(spec.datatype, raw[found.index]!, count) : decodeContents(spec.datatype, input.contents, count);
     if (values instanceof Error) throw invalid(`input "${spec.name}": ${values.message}`);
     const tensor: Tensor = { name: spec.name, datatype: spec.datatype, shape: found.shape, values };
-    if (spec.datatype === "BYTES") utf8Strings(tensor);
+    if (spec.datatype === "BYTES") checkUtf8Elements(tensor);
     return tensor;
   });
 
