@@ -160,17 +160,36 @@ type Sink = (value: unknown, index: number) => void;
 function encodeData(data: unknown, datatype: Datatype, shape: readonly number[], count: number, label: string): Uint8Array {
   if (!Array.isArray(data)) throw invalidArgument(`${label}: "data" must be an array (flat or nested, row-major)`);
   const allocate = DATATYPE_INFO[datatype].allocate;
-  if (allocate === null) {
-    const items: Uint8Array[] = new Array(count);
-    walk(data, shape, count, label, (value, i) => {
-      if (typeof value !== "string") throw elementError(label, i, value, "must be a string for BYTES");
-      items[i] = utf8.encode(value);
-    });
-    return encodeRaw(items);
-  }
+  if (allocate === null) return encodeStrings(data, shape, count, label);
   const values = allocate(count);
   walk(data, shape, count, label, sinkFor(datatype, values, label));
   return encodeRaw(values);
+}
+
+/**
+ * BYTES as raw contents (4-byte little-endian length, then the UTF-8 bytes)
+ * written straight into one buffer: no array per element, so the cost
+ * follows the bytes. A million empty strings took seconds of edge CPU as one
+ * encoded array each. The buffer is sized for the worst case (3 UTF-8 bytes
+ * per UTF-16 unit) and handed on as a view of what was written.
+ */
+function encodeStrings(data: unknown[], shape: readonly number[], count: number, label: string): Uint8Array {
+  const strings: string[] = new Array(count);
+  let units = 0;
+  walk(data, shape, count, label, (value, i) => {
+    if (typeof value !== "string") throw elementError(label, i, value, "must be a string for BYTES");
+    strings[i] = value;
+    units += value.length;
+  });
+  const out = new Uint8Array(4 * count + 3 * units);
+  const view = new DataView(out.buffer);
+  let offset = 0;
+  for (const text of strings) {
+    const written = text.length === 0 ? 0 : utf8.encodeInto(text, out.subarray(offset + 4)).written;
+    view.setUint32(offset, written, true);
+    offset += 4 + written;
+  }
+  return out.subarray(0, offset);
 }
 
 /**

@@ -55,6 +55,17 @@ describe("JSON -> ModelInferRequest: every datatype lands as raw little-endian b
     expect(Array.from(bf16, bf16BitsToNumber)).toEqual([1, -2.5, 3.140625]);
   });
 
+  it("BYTES written into one buffer keep every string's exact UTF-8 (multi-byte, emoji, lone surrogates, empties)", () => {
+    const strings = ["", "a", "héllo", "👍🏽 ok", "\uD800", "日本語", "", "x".repeat(1000)];
+    const many = Array.from({ length: 5000 }, (_, i) => strings[i % strings.length]!);
+    const values = decoded("BYTES", many) as Uint8Array[];
+    const utf8 = new TextEncoder();
+    expect(values).toHaveLength(many.length);
+    values.forEach((bytes, i) => expect(Array.from(bytes)).toEqual(Array.from(utf8.encode(many[i]))));
+    const raw = one("BYTES", many).rawInputContents[0]!;
+    expect(raw.byteLength).toBe(many.reduce((n, text) => n + 4 + utf8.encode(text).byteLength, 0));
+  });
+
   it("BYTES are UTF-8 strings with 4-byte length prefixes", () => {
     const values = decoded("BYTES", ["héllo", ""]) as Uint8Array[];
     expect(values.map((b) => new TextDecoder().decode(b))).toEqual(["héllo", ""]);
