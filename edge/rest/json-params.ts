@@ -55,6 +55,9 @@ export function parametersFromJson(value: unknown, where: string, owner: Paramet
   const out: Record<string, InferParameter> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     const label = `${where}: parameter ${quote(key)}`;
+    // JSON.parse makes "__proto__" an ordinary key, but assigning it to a map
+    // object (here or in protobuf-es) sets the prototype: the value would vanish.
+    if (key === "__proto__") throw invalidArgument(`${label} is not a usable parameter name`);
     const expected = Object.hasOwn(known, key) ? known[key]! : undefined;
     if (expected !== undefined && !hasType(v, expected)) throw invalidArgument(`${label} must be ${DESCRIBED[expected]}, not ${quote(v)}`);
     out[key] = parameterFromJson(v, label);

@@ -147,6 +147,7 @@ describe("JSON -> ModelInferRequest: validation says what to fix and names the t
     ["string classification", { outputs: [{ name: "y", parameters: { classification: "3" } }] }, /"classification" must be a non-negative integer/],
     ["non-boolean binary_data", { outputs: [{ name: "y", parameters: { binary_data: 0 } }] }, /output "y": parameter "binary_data" must be a boolean/],
     ["outputs not an array", { outputs: { name: "y" } }, /"outputs" must be an array/],
+    ["a parameter named __proto__", { parameters: JSON.parse('{"__proto__": 5}') }, /request: parameter "__proto__" is not a usable parameter name/],
     ["numeric shared_memory_region", { inputs: [{ name: "x", datatype: "FP32", shape: [1], data: [1], parameters: { shared_memory_region: 5 } }] }, /input "x": parameter "shared_memory_region" must be a string/],
   ])("a parameter of the wrong type: %s", (_name, over, message) =>
     fails(() => inferRequestFromJson({ inputs: [{ name: "x", datatype: "FP32", shape: [1], data: [1] }], ...over }, target), message),
