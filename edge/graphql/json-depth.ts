@@ -3,7 +3,8 @@
 // JSON costs JSON.parse super-linear CPU and overflows recursive code).
 // Yoga picks a request parser per method and content type; this plugin
 // wraps whichever it picked with a linear depth scan of the JSON the
-// request carries (the body, form fields or the GET query's parameters).
+// request carries (the body, or the variables and extensions of a form body
+// or a GET query).
 // Multipart requests are refused: they exist for file uploads, which this
 // schema does not have, and their parts would need the same scan.
 import { GraphQLError } from "graphql";
@@ -21,10 +22,11 @@ interface RequestParsePayload {
 const refused = (message: string, status: number, code: string) =>
   new GraphQLError(message, { extensions: { code, http: { status } } });
 
-const tooDeep = (fields: Iterable<string>): boolean => {
-  for (const field of fields) if (jsonTextTooDeep(field, MAX_JSON_DEPTH)) return true;
-  return false;
-};
+/** The parameters that carry JSON in a GET query or a form body (the query itself is GraphQL, bounded by its own limits). */
+const JSON_PARAMETERS = ["variables", "extensions"] as const;
+
+const tooDeep = (params: URLSearchParams): boolean =>
+  JSON_PARAMETERS.some((name) => params.getAll(name).some((text) => jsonTextTooDeep(text, MAX_JSON_DEPTH)));
 
 function mediaType(request: Request): string {
   return (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
@@ -38,16 +40,19 @@ export function useJsonDepthLimit(): YogaPlugin {
       const parse = requestParser;
       setRequestParser(async (request) => {
         if (request.method === "GET") {
-          if (tooDeep(new URL(request.url).searchParams.values())) throw refused(tooDeepMessage("the request's query parameters"), 400, "INVALID_ARGUMENT");
+          if (tooDeep(new URL(request.url).searchParams)) throw refused(tooDeepMessage("the query's variables or extensions"), 400, "INVALID_ARGUMENT");
           return parse(request);
         }
         const type = mediaType(request);
         if (type === "multipart/form-data") {
           throw refused("multipart requests (file uploads) are not accepted: send application/json", 415, "UNSUPPORTED_MEDIA_TYPE");
         }
+        // application/graphql bodies are a bare document: no JSON to bound.
+        if (type === "application/graphql") return parse(request);
         const text = await request.text();
-        const fields = type === "application/x-www-form-urlencoded" ? new URLSearchParams(text).values() : [text];
-        if (tooDeep(fields)) throw refused(tooDeepMessage("the request body"), 400, "INVALID_ARGUMENT");
+        const deep =
+          type === "application/x-www-form-urlencoded" ? tooDeep(new URLSearchParams(text)) : jsonTextTooDeep(text, MAX_JSON_DEPTH);
+        if (deep) throw refused(tooDeepMessage("the request body"), 400, "INVALID_ARGUMENT");
         // The body is spent: yoga's own parser reads this copy.
         return parse(new Request(request.url, { method: request.method, headers: request.headers, body: text }));
       });
