@@ -31,8 +31,10 @@ const MAGIC = "oip-infer\u0000";
 /**
  * The full cache key: `cache:v1:<hex>` for public models, `cache:v1:t:<tenant>:<hex>`
  * for tenant-private ones. null when the request cannot be encoded
- * canonically (an out-of-range typed value the worker will reject anyway):
- * such a request is not cached.
+ * canonically, or only a request the worker refuses would have this form
+ * (an out-of-range typed value, typed contents beside raw ones): such a
+ * request is not cached and shares no flight, so it can never stand in for
+ * a valid request that would encode the same.
  */
 export async function cacheKey(principal: Principal, model: ModelInfo, request: ModelInferRequest): Promise<string | null> {
   const bytes = canonicalRequest(model, request);
@@ -72,7 +74,10 @@ function encode(w: Writer, model: Pick<ModelInfo, "name" | "version">, request: 
     if (count instanceof Error) return false;
     if (raw.length > 0) {
       const bytes = raw[index];
-      if (bytes === undefined) return false;
+      // Typed contents beside raw ones (even an empty `contents {}`) are a
+      // request the worker refuses; keyed like its valid twin, it could lead
+      // that twin's flight or poison its entry, so it is not keyed at all.
+      if (bytes === undefined || input.contents !== undefined) return false;
       w.blob(bytes);
     } else if (!w.typed(input.datatype, input.contents, count)) {
       return false;

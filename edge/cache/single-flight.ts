@@ -1,24 +1,28 @@
 // Identical concurrent misses in one isolate share one piece of work.
 //
 // The first caller (the leader) runs the work under its own request context;
-// later callers with the same key (followers) await the same promise. The
-// entry is removed before the promise settles, so a caller arriving after
-// that starts afresh (and normally finds the result in the cache).
+// later callers with the same key (followers) wait for its outcome. The
+// entry is removed before the outcome is published, so a caller arriving
+// after that starts afresh (and normally finds the result in the cache).
 //
-// Cancellation, kept simple:
-//   - a follower whose own signal aborts stops waiting at once (its reason);
-//     the shared work goes on for the leader and other followers;
-//   - the work is bound to the leader: when the leader goes away, its
-//     deadline passes or it cancels its call by id (the worker answers
-//     `canceled`), the work fails. A follower that sees that failure while
-//     its own request is still live runs the work itself instead of
-//     inheriting someone else's cancellation (`join` tells it via `retry`).
-import { Code } from "@connectrpc/connect";
+// Why followers only ever see plain data: in workerd, I/O objects belong to
+// the request that created them (the leader's fetch, its AbortSignal, which
+// holds a canceler, its streams), and touching one from another request
+// throws "Cannot perform I/O on behalf of a different request". So a flight
+// publishes a settled record built from plain values, followers never read
+// the leader's signal or await the leader's I/O, and each follower waits on
+// a promise of its own, resolved from the record.
+//
+// Why a follower never takes the leader's error: the leader's failure may be
+// its own (its short deadline, its cancellation, an input that only looks
+// like the follower's). A follower therefore gets the shared answer or, when
+// the flight failed, does the work again itself (see tiered.ts).
+
+export type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 export interface Flight<T> {
-  readonly promise: Promise<T>;
-  /** The leader's signal: aborted means a failure may be the leader's, not the work's. */
-  readonly signal: AbortSignal;
+  /** Never rejects; holds plain data only (safe to read from any request). */
+  readonly settled: Promise<Settled<T>>;
 }
 
 export class SingleFlight<T> {
@@ -29,16 +33,22 @@ export class SingleFlight<T> {
     return this.flights.get(key);
   }
 
-  /** Starts `work` as the flight for `key` (the caller is its leader). */
-  start(key: string, signal: AbortSignal, work: () => Promise<T>): Flight<T> {
+  /**
+   * Starts `work` as the flight for `key` (the caller is its leader). The
+   * leader should keep its request alive until `settled` resolves
+   * (waitUntil), so followers are always told how the flight ended.
+   */
+  start(key: string, work: () => Promise<T>): Flight<T> {
     const flights = this.flights;
     // Registered before the work starts, so even a synchronous throw inside
     // `work` finds (and removes) its own entry.
-    const flight: { promise: Promise<T>; signal: AbortSignal } = { promise: undefined as never, signal };
+    const flight: { settled: Promise<Settled<T>> } = { settled: undefined as never };
     flights.set(key, flight);
-    flight.promise = (async () => {
+    flight.settled = (async (): Promise<Settled<T>> => {
       try {
-        return await work();
+        return { ok: true, value: await work() };
+      } catch (error) {
+        return { ok: false, error };
       } finally {
         if (flights.get(key) === flight) flights.delete(key);
       }
@@ -47,18 +57,12 @@ export class SingleFlight<T> {
   }
 
   /**
-   * Waits for a flight as a follower. Resolves `{ value }`, or `{ retry: true }`
-   * when the flight failed because its leader was cancelled while this
-   * caller is still live; rejects with the flight's error otherwise, or with
-   * this caller's abort reason.
+   * Waits for a flight as a follower: the flight's settled record, or a
+   * rejection with this caller's own abort reason as soon as `signal` aborts
+   * (the shared work goes on for the others).
    */
-  async join(flight: Flight<T>, signal: AbortSignal): Promise<{ value: T } | { retry: true }> {
-    try {
-      return { value: await untilAborted(flight.promise, signal) };
-    } catch (error) {
-      if (!signal.aborted && (flight.signal.aborted || isCancellation(error))) return { retry: true };
-      throw error;
-    }
+  join(flight: Flight<T>, signal: AbortSignal): Promise<Settled<T>> {
+    return untilAborted(flight.settled, signal);
   }
 
   /** Flights in progress (for tests and metrics). */
@@ -67,26 +71,24 @@ export class SingleFlight<T> {
   }
 }
 
-/** A `canceled` answer: always someone's cancellation (the leader's), never the work's own result. */
-function isCancellation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === Code.Canceled;
-}
-
-/** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+/**
+ * `promise`, or a rejection with `signal.reason` as soon as `signal` aborts.
+ * The promise raced here is created in the caller's request and the
+ * callback that settles it touches nothing else, so the caller resumes in
+ * its own context, and only there touches its own signal, whoever settles
+ * `promise`.
+ */
+async function untilAborted<V>(promise: Promise<V>, signal: AbortSignal): Promise<V> {
+  if (signal.aborted) throw signal.reason;
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
   });
+  const mine = new Promise<V>((resolve) => void promise.then(resolve));
+  try {
+    return await Promise.race([mine, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
 }

@@ -14,6 +14,7 @@
 //   x-cache: HIT | MISS | BYPASS
 //   Cache-Status (RFC 9211): `edge; hit; detail=l1|l2`, `edge; fwd=miss[; stored]`,
 //     `edge; fwd=miss; collapsed` (shared another request's call), `edge; fwd=request` (no-cache),
+//     `...; detail=leader-failed` (joined a flight that failed, then got its answer anew),
 //     `edge; fwd=bypass; detail=...`
 //   Server-Timing: `cache;dur=<ms>;desc="l1|l2|miss|coalesced|revalidate|bypass"`
 //     (key + lookups; the upstream call has its own `upstream` entry)
@@ -32,6 +33,13 @@ export interface TieredCacheOptions {
   readonly stores: readonly CacheStore[];
   readonly now?: () => number;
 }
+
+/**
+ * Flights a follower joins before it does the work alone: the first one's
+ * leader may fail for reasons of its own; a second failure in a row is
+ * likely the work's, and then each caller hears it from its own call.
+ */
+const MAX_ROUNDS = 2;
 
 /** Which tier answered a flight; "upstream" when the worker did. */
 type Source = "l1" | "l2" | "upstream";
@@ -123,24 +131,38 @@ export function createTieredCache(config: Pick<CacheConfig, "defaultTtlS" | "max
         return response;
       }
 
-      const running = flights.get(key);
-      if (running !== undefined) {
+      // Identical concurrent misses share one flight. A follower takes the
+      // flight's answer, never its error (the leader's deadline, cancellation
+      // or input are not the follower's): when the flight fails it goes round
+      // again, joining a newer flight or leading one, and after MAX_ROUNDS
+      // flights it does the work alone.
+      let leaderFailed = false;
+      for (let round = 1; ; round++) {
+        const running = flights.get(key);
+        if (running === undefined || round > MAX_ROUNDS) {
+          const outcome = running === undefined ? await lead() : await lookupOrFetch();
+          report(outcome, false, leaderFailed);
+          // Hits are decoded once per flight and shared: each caller gets its own shallow copy.
+          return outcome.source === "upstream" ? outcome.response : forCaller(outcome.response, request);
+        }
         const joined = await flights.join(running, ctx.signal);
-        if ("value" in joined) {
-          report(joined.value, true);
+        if (joined.ok) {
+          report(joined.value, true, leaderFailed);
           return forCaller(joined.value.response, request);
         }
-        // The leader was cancelled: do the work ourselves, outside any flight.
-        const outcome = await lookupOrFetch();
-        report(outcome, false);
-        return outcome.source === "upstream" ? outcome.response : forCaller(outcome.response, request);
+        leaderFailed = true;
       }
 
-      const flight = flights.start(key, ctx.signal, lookupOrFetch);
-      const outcome = await flight.promise;
-      report(outcome, false);
-      // Hits are decoded once per flight and shared: each caller gets its own shallow copy.
-      return outcome.source === "upstream" ? outcome.response : forCaller(outcome.response, request);
+      /** Runs the lookup and the call as the flight for `key`; this request's own outcome or error. */
+      async function lead(): Promise<Outcome> {
+        const flight = flights.start(key!, lookupOrFetch);
+        // Keeps this request alive until its followers have been told (on
+        // Cloudflare a request can otherwise end while its work settles).
+        ctx.scope.waitUntil(flight.settled);
+        const settled = await flight.settled;
+        if (!settled.ok) throw settled.error;
+        return settled.value;
+      }
 
       async function lookupOrFetch(): Promise<Outcome> {
         const hit = await lookup(ctx, key!);
@@ -150,10 +172,11 @@ export function createTieredCache(config: Pick<CacheConfig, "defaultTtlS" | "max
         return { response, source: "upstream", stored: store(ctx, key!, response, ttlS) };
       }
 
-      function report({ source, stored }: Outcome, follower: boolean): void {
+      function report({ source, stored }: Outcome, follower: boolean, leaderFailed: boolean): void {
         if (source === "upstream") {
           headers.set("x-cache", "MISS");
-          headers.set("cache-status", follower ? "edge; fwd=miss; collapsed" : stored ? "edge; fwd=miss; stored" : "edge; fwd=miss");
+          const status = follower ? "edge; fwd=miss; collapsed" : stored ? "edge; fwd=miss; stored" : "edge; fwd=miss";
+          headers.set("cache-status", leaderFailed ? `${status}; detail=leader-failed` : status);
           if (follower) timing("coalesced");
           else ctx.scope.timings.push({ name: "cache", durationMs: (lookedUpAt ?? now()) - started, description: "miss" });
         } else {

@@ -8,6 +8,7 @@
 // own in memory), which is how the L2 tier is observed: the second edge has
 // a cold L1 and the same Redis.
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelInferRequestSchema, type ModelInferRequest, type ModelInferResponse } from "../../gen/inference/grpc_service_pb.js";
 import { generateApiKey, hashApiKey, recordKey } from "../../edge/auth/api-keys.js";
 import { cacheKey } from "../../edge/cache/key.js";
-import { edgeClient, restCall } from "../support/clients.js";
+import { createKey } from "../../scripts/keys/commands.js";
+import { edgeClient, restCall, workerClient } from "../support/clients.js";
 import { startEdge, type EdgeHandle } from "../support/edge-runtime.js";
 import { MODELS, ROOT } from "../support/paths.js";
 import { startRedisStack, type RedisStack } from "../support/redis-stack.js";
@@ -39,6 +41,13 @@ beforeAll(async () => {
   const irisp = JSON.parse(readFileSync(join(repository, "irisp/config.json"), "utf8"));
   writeFileSync(join(repository, "irisp/config.json"), JSON.stringify({ ...irisp, name: "irisp", cache: { ttl_s: 600, public: false } }));
   cpSync(join(ROOT, "test/fixtures/models/slow"), join(repository, "slow"), { recursive: true });
+  // `gated`: the slow fixture made cacheable (public) and unbatched, so every
+  // call is its own ~300 ms run on one instance, in arrival order: calls sent
+  // straight to the worker ahead of an edge call hold that call in the
+  // worker's queue for as long as the test needs (see holdWorker).
+  cpSync(join(ROOT, "test/fixtures/models/slow"), join(repository, "gated"), { recursive: true });
+  const { dynamic_batching: _unbatched, ...slow } = JSON.parse(readFileSync(join(repository, "gated/config.json"), "utf8"));
+  writeFileSync(join(repository, "gated/config.json"), JSON.stringify({ ...slow, name: "gated", deterministic: true, cache: { ttl_s: 600, public: true } }));
   [worker, redis] = await Promise.all([startWorker({ repository }), startRedisStack()]);
   const vars = {
     WORKER_URLS: worker.url,
@@ -326,4 +335,122 @@ describe("inference cache (L1 Cache API, L2 Redis)", () => {
     const old = await restCall(`${edge.url}/v2/models/iris/versions/1/infer`, irisBody(rows));
     expect(old.status, old.text).toBe(404);
   }, 60_000);
+});
+
+describe("single-flight: a failing leader never fails its followers", () => {
+  let tenants: Record<"alice" | "bob", Record<string, string>>;
+  beforeAll(async () => {
+    const keyFor = async (tenant: string) =>
+      ({ authorization: `Bearer ${(await createKey(redis.client(), { tenant, plan: "development", name: "single-flight" })).key}` });
+    tenants = { alice: await keyFor("sf-alice"), bob: await keyFor("sf-bob") };
+  });
+
+  let value = 0;
+  const gatedRequest = (v: number, id = "", raw = false) => {
+    const values = Array(8).fill(v) as number[];
+    return create(ModelInferRequestSchema, {
+      modelName: "gated",
+      id,
+      inputs: [{ name: "x", datatype: "FP32", shape: [1n, 8n], ...(raw ? {} : { contents: { fp32Contents: values } }) }],
+      rawInputContents: raw ? [new Uint8Array(new Float32Array(values).buffer)] : [],
+    });
+  };
+  const inFlight = async () => metricValue(await worker.metrics(), "worker_inference_in_flight", 'model="gated"');
+  const untilInFlight = (n: number) => until(`${n} gated call(s) at the worker`, async () => (await inFlight()) >= n, 20_000);
+
+  /**
+   * Holds the worker's one `gated` instance with `n` calls sent straight to it
+   * (~300 ms each, one after another): an edge call sent next waits behind
+   * them until release() aborts them. Resolves once all are at the worker.
+   */
+  async function holdWorker(n: number) {
+    const base = await inFlight();
+    const controller = new AbortController();
+    const client = workerClient(worker.url, "connect-h2");
+    const calls = Array.from({ length: n }, (_, i) =>
+      client.modelInfer(gatedRequest(-1 - i), { signal: controller.signal }).catch(() => undefined),
+    );
+    await untilInFlight(base + n);
+    return {
+      base: base + n,
+      async release() {
+        controller.abort();
+        await Promise.all(calls);
+      },
+    };
+  }
+
+  /** Three followers: anonymous over REST, bob over Connect, alice over gRPC-Web; each settles to its status, answer and Cache-Status. */
+  function followers(v: number) {
+    const rest = restCall(`${edge.url}/v2/models/gated/infer`, {
+      inputs: [{ name: "x", datatype: "FP32", shape: [1, 8], data: Array(8).fill(v) }],
+    }).then((r) => ({ code: r.status === 200 ? "ok" : `${r.status} ${r.text}`, y: r.json?.outputs?.[0]?.data as number[] | undefined, status: r.headers.get("cache-status") }));
+    const rpc = (protocol: "connect-binary" | "grpc-web", headers: Record<string, string>) => {
+      let status: string | null = null;
+      return edgeClient(edge.url, protocol, headers)
+        .modelInfer(gatedRequest(v), { onHeader: (h) => (status = h.get("cache-status")), onTrailer: (t) => (status ??= t.get("cache-status")) })
+        .then(
+          (response) => ({ code: "ok", y: plainOutputs(response)[0]!.data as number[] | undefined, status }),
+          (error: unknown) => ({ code: `${Code[ConnectError.from(error).code]} ${ConnectError.from(error).rawMessage}`, y: undefined, status }),
+        );
+    };
+    return Promise.all([rest, rpc("connect-binary", tenants.bob), rpc("grpc-web", tenants.alice)]);
+  }
+
+  /** What the worker itself answers for `v` (no edge, no cache). */
+  async function reference(v: number): Promise<number[]> {
+    const response = await workerClient(worker.url, "connect-h2").modelInfer(gatedRequest(v));
+    return plainOutputs(response)[0]!.data as number[];
+  }
+
+  /** Every follower got the worker's own answer; at least one had joined the failed flight and took over. */
+  async function expectFollowersServed(results: Awaited<ReturnType<typeof followers>>, v: number) {
+    const want = await reference(v);
+    expect(results.map((r) => r.code)).toEqual(["ok", "ok", "ok"]);
+    for (const r of results) expect(r.y).toEqual(want);
+    expect(results.some((r) => r.status?.includes("detail=leader-failed"))).toBe(true);
+  }
+
+  // Each scenario: the worker is held, the leader's call waits at the worker,
+  // followers join its flight at the edge, the leader fails for a reason of
+  // its own, the worker is released.
+  it("the leader's own short deadline (connect-timeout-ms)", async () => {
+    const v = ++value;
+    // ~12 runs of work ahead: far longer than the leader's 1.5 s deadline.
+    const gate = await holdWorker(12);
+    try {
+      const leader = edgeClient(edge.url, "connect-binary", tenants.alice).modelInfer(gatedRequest(v), { timeoutMs: 1_500 }).then(() => "ok", (e: unknown) => ConnectError.from(e).code);
+      await untilInFlight(gate.base + 1);
+      const served = followers(v);
+      expect(await leader).toBe(Code.DeadlineExceeded);
+      await gate.release();
+      await expectFollowersServed(await served, v);
+    } finally {
+      await gate.release();
+    }
+  });
+
+  it("the leader cancelled by its id (ModelInferCancel)", async () => {
+    const v = ++value;
+    const gate = await holdWorker(12);
+    try {
+      const client = edgeClient(edge.url, "connect-binary", tenants.alice);
+      const leader = client.modelInfer(gatedRequest(v, "lead-1")).then(() => "ok", (e: unknown) => ConnectError.from(e).code);
+      await untilInFlight(gate.base + 1);
+      const served = followers(v);
+      // Followers reach the edge within milliseconds; a second is a wide margin (the held worker gives ~3 s).
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect((await client.modelInferCancel({ modelName: "gated", id: "lead-1" })).cancelled).toBe(1);
+      expect(await leader).toBe(Code.Canceled);
+      await gate.release();
+      await expectFollowersServed(await served, v);
+    } finally {
+      await gate.release();
+    }
+  });
+  // The malformed twin (raw contents beside an empty `contents {}`) is refused by the worker
+  // before it queues, so it cannot be held as a leader here: test/edge/cache/key.test.ts pins
+  // that it is never keyed like its valid twin, and tiered.test.ts that an input error never
+  // reaches a follower.
+
 });

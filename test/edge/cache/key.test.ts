@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { ModelInferRequestSchema, type ModelInferRequest } from "../../../gen/inference/grpc_service_pb.js";
+import { InferTensorContentsSchema, ModelInferRequestSchema, type ModelInferRequest } from "../../../gen/inference/grpc_service_pb.js";
 import { cacheKey, canonicalRequest } from "../../../edge/cache/key.js";
 import type { Principal } from "../../../edge/auth/types.js";
 import type { ModelInfo } from "../../../edge/catalogue/types.js";
@@ -35,6 +35,17 @@ function typed(values = ROWS, extra: Extra = {}): ModelInferRequest {
 const key = (request: ModelInferRequest, m: ModelInfo = model, who: Principal = alice) => cacheKey(who, m, request);
 
 describe("cache key", () => {
+  it("does not key a request the worker refuses like its valid twin: raw contents beside an (empty) `contents {}`", async () => {
+    const twin = raw();
+    twin.inputs[0]!.contents = create(InferTensorContentsSchema, {});
+    expect(await key(twin)).toBeNull();
+    const full = raw();
+    full.inputs[0]!.contents = create(InferTensorContentsSchema, { fp32Contents: ROWS });
+    expect(await key(full)).toBeNull();
+    // The valid forms still share one key.
+    expect(await key(raw())).toBe(await key(typed()));
+  });
+
   it("is the same for raw and typed contents of the same tensor (REST vs Connect)", async () => {
     expect(await key(raw())).toBe(await key(typed()));
     expect(canonicalRequest(model, raw())).toEqual(canonicalRequest(model, typed()));

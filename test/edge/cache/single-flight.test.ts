@@ -5,47 +5,45 @@ import { SingleFlight } from "../../../edge/cache/single-flight.js";
 describe("SingleFlight", () => {
   it("removes the flight before it settles, also on a synchronous throw", async () => {
     const flights = new SingleFlight<number>();
-    const signal = new AbortController().signal;
-    const f = flights.start("k", signal, async () => 1);
+    const f = flights.start("k", async () => 1);
     expect(flights.get("k")).toBe(f);
-    expect(await f.promise).toBe(1);
+    expect(await f.settled).toEqual({ ok: true, value: 1 });
     expect(flights.size).toBe(0);
-    const g = flights.start("k", signal, () => {
+    const g = flights.start("k", () => {
       throw new Error("sync");
     });
-    await expect(g.promise).rejects.toThrow("sync");
+    expect(await g.settled).toMatchObject({ ok: false, error: new Error("sync") });
     expect(flights.size).toBe(0);
   });
 
-  it("join resolves with the value, or asks to retry when only the leader was cancelled", async () => {
+  it("a failed flight settles as a plain record: it never rejects, so no follower is handed the leader's error as its own", async () => {
     const flights = new SingleFlight<number>();
-    const leader = new AbortController();
-    const f = flights.start("k", leader.signal, async () => 2);
-    expect(await flights.join(f, new AbortController().signal)).toEqual({ value: 2 });
-
-    const h = flights.start("k", leader.signal, () => new Promise<number>((_, reject) => leader.signal.addEventListener("abort", () => reject(new Error("cancelled")))));
-    const joined = flights.join(h, new AbortController().signal);
-    leader.abort();
-    expect(await joined).toEqual({ retry: true });
-  });
-});
-
-describe("SingleFlight and cancellation by id", () => {
-  it("a follower retries when the flight failed as canceled (its leader's ModelInferCancel), not inheriting it", async () => {
-    const flights = new SingleFlight<number>();
-    const f = flights.start("k", new AbortController().signal, async () => {
+    const f = flights.start("k", async () => {
       throw new ConnectError("the call was cancelled by its caller", Code.Canceled);
     });
-    f.promise.catch(() => undefined);
-    expect(await flights.join(f, new AbortController().signal)).toEqual({ retry: true });
+    const joined = await flights.join(f, new AbortController().signal);
+    expect(joined.ok).toBe(false);
+    expect(ConnectError.from((joined as { error: unknown }).error).code).toBe(Code.Canceled);
   });
 
-  it("other failures still reach followers", async () => {
+  it("a follower whose own signal aborts stops waiting with its own reason; the flight goes on", async () => {
     const flights = new SingleFlight<number>();
-    const f = flights.start("k", new AbortController().signal, async () => {
-      throw new ConnectError("bad input", Code.InvalidArgument);
-    });
-    f.promise.catch(() => undefined);
-    await expect(flights.join(f, new AbortController().signal)).rejects.toThrow("bad input");
+    let release!: (n: number) => void;
+    const f = flights.start("k", () => new Promise<number>((r) => (release = r)));
+    const follower = new AbortController();
+    const joined = flights.join(f, follower.signal);
+    follower.abort(new Error("mine"));
+    await expect(joined).rejects.toThrow("mine");
+    expect(flights.get("k")).toBe(f);
+    release(3);
+    expect(await flights.join(f, new AbortController().signal)).toEqual({ ok: true, value: 3 });
+  });
+
+  it("a follower that already gave up is refused at once", async () => {
+    const flights = new SingleFlight<number>();
+    const f = flights.start("k", () => new Promise<number>(() => undefined));
+    const gone = new AbortController();
+    gone.abort(new Error("gone"));
+    await expect(flights.join(f, gone.signal)).rejects.toThrow("gone");
   });
 });

@@ -1,5 +1,7 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { createTieredCache, forCaller, ttlFor } from "../../../edge/cache/tiered.js";
+import { createRequestContext } from "../../../edge/pipeline/context.js";
 import type { ModelInferResponse } from "../../../gen/inference/grpc_service_pb.js";
 import { ALICE, BOB, MODEL, MemoryStore, answer, context, request } from "./support.js";
 
@@ -282,22 +284,149 @@ describe("single-flight", () => {
     expect(calls).toBe(2);
   });
 
-  it("followers share a leader's real failure", async () => {
+  /**
+   * A leader and a follower (bob, on a public model, so another tenant
+   * shares the flight) for the same request; the follower joins once the
+   * leader works. `leaderMiss` decides how the leader's call ends.
+   */
+  async function leaderAndFollower(leaderCtx: ReturnType<typeof context>, leaderMiss: (entered: () => void) => Promise<ModelInferResponse>) {
     const cache = createTieredCache(CONFIG, { stores: [] });
+    const model = { ...MODEL, cachePublic: true };
     const req = request();
     let entered!: () => void;
     const leaderWorking = new Promise<void>((r) => (entered = r));
-    const miss = async (): Promise<ModelInferResponse> => {
+    let followerCalls = 0;
+    const leader = cache.through({ principal: ALICE, model, request: req }, leaderCtx, () => leaderMiss(entered));
+    leader.catch(() => undefined);
+    await leaderWorking; // the leader's flight is registered: the follower joins it
+    const followerCtx = context();
+    const followerReq = request(undefined, "bob-1");
+    const follower = cache.through({ principal: BOB, model, request: followerReq }, followerCtx, async () => {
+      followerCalls++;
+      return answer(followerReq);
+    });
+    // Keys are hashed asynchronously: a moment lets the follower join the flight.
+    await new Promise((r) => setTimeout(r, 20));
+    return { leader, follower, followerCtx, followerCalls: () => followerCalls };
+  }
+
+  it("a leader's own input error is not its follower's: the follower makes its own call", async () => {
+    let fail!: () => void;
+    const failed = new Promise<void>((r) => (fail = r));
+    const t = await leaderAndFollower(context(), async (entered) => {
       entered();
-      // Long enough for b to join even on a loaded machine.
-      await new Promise((r) => setTimeout(r, 100));
-      throw new Error("invalid input");
+      await failed;
+      throw new ConnectError("input has both typed contents and raw_input_contents", Code.InvalidArgument);
+    });
+    // The follower is waiting on the flight by the time its own context exists and the leader fails next.
+    fail();
+    await expect(t.leader).rejects.toThrow("both typed contents");
+    const response = await t.follower;
+    expect(response.id).toBe("bob-1");
+    expect(t.followerCalls()).toBe(1);
+    // Not stored: this cache has no tiers.
+    expect(t.followerCtx.scope.responseHeaders.get("cache-status")).toBe("edge; fwd=miss; detail=leader-failed");
+  });
+
+  it("a leader's own short deadline is not its follower's", async () => {
+    const leaderCtx = Object.assign(
+      createRequestContext({ scope: context().scope, maxTimeoutMs: 5_000, clientTimeoutMs: 300 }),
+      { pending: [], settle: async () => undefined },
+    );
+    const t = await leaderAndFollower(leaderCtx, (entered) =>
+      new Promise<ModelInferResponse>((_, reject) => {
+        leaderCtx.signal.addEventListener("abort", () => reject(leaderCtx.signal.reason));
+        entered();
+      }),
+    );
+    await expect(t.leader).rejects.toMatchObject({ code: Code.DeadlineExceeded });
+    expect((await t.follower).id).toBe("bob-1");
+    expect(t.followerCalls()).toBe(1);
+    expect(t.followerCtx.scope.responseHeaders.get("cache-status")).toBe("edge; fwd=miss; detail=leader-failed");
+  });
+
+  it("a follower never touches the leader's signal (in workerd it belongs to the leader's request)", async () => {
+    // The leader's signal throws, as workerd's does in another request, once
+    // the leader has started: only the leader's own work may use it.
+    const owner = new AbortController();
+    let armed = false;
+    const foreign = new Proxy(owner.signal, {
+      get(target, property) {
+        if (armed) throw new Error("Cannot perform I/O on behalf of a different request");
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const base = context();
+    const leaderCtx = { ...base, signal: foreign, remainingMs: () => base.remainingMs() };
+    const t = await leaderAndFollower(leaderCtx as ReturnType<typeof context>, (entered) =>
+      new Promise<ModelInferResponse>((_, reject) => {
+        owner.signal.addEventListener("abort", () => reject(new ConnectError("the call was cancelled by its caller", Code.Canceled)));
+        armed = true;
+        entered();
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    owner.abort();
+    await expect(t.leader).rejects.toMatchObject({ code: Code.Canceled });
+    expect((await t.follower).id).toBe("bob-1");
+    expect(t.followerCalls()).toBe(1);
+    expect(t.followerCtx.scope.responseHeaders.get("cache-status")).toBe("edge; fwd=miss; detail=leader-failed");
+  });
+
+  it("followers of a failed flight share one new flight, not one call each", async () => {
+    const cache = createTieredCache(CONFIG, { stores: [] });
+    const req = request();
+    let calls = 0;
+    let fail!: () => void;
+    const failed = new Promise<void>((r) => (fail = r));
+    let entered!: () => void;
+    const leaderWorking = new Promise<void>((r) => (entered = r));
+    const leader = cache.through({ principal: ALICE, model: MODEL, request: req }, context(), async () => {
+      entered();
+      await failed;
+      throw new ConnectError("leader's own deadline", Code.DeadlineExceeded);
+    });
+    leader.catch(() => undefined);
+    await leaderWorking;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const contexts = Array.from({ length: 4 }, () => context());
+    const followers = contexts.map((ctx, i) => {
+      const own = request(undefined, `f${i}`);
+      return cache.through({ principal: ALICE, model: MODEL, request: own }, ctx, async () => {
+        calls++;
+        await gate;
+        return answer(own);
+      });
+    });
+    // Keys are hashed asynchronously: a moment lets all four join the leader's flight before it fails.
+    await new Promise((r) => setTimeout(r, 50));
+    fail();
+    await expect(leader).rejects.toThrow("leader's own deadline");
+    release();
+    expect((await Promise.all(followers)).map((r) => r.id)).toEqual(["f0", "f1", "f2", "f3"]);
+    expect(calls).toBe(1);
+    expect(contexts.map((c) => c.scope.responseHeaders.get("cache-status")).sort()).toEqual([
+      ...Array(3).fill("edge; fwd=miss; collapsed; detail=leader-failed"),
+      "edge; fwd=miss; detail=leader-failed",
+    ]);
+  });
+
+  it("a work that keeps failing reaches each follower from its own call, after at most two flights", async () => {
+    const cache = createTieredCache(CONFIG, { stores: [] });
+    const req = request();
+    let calls = 0;
+    const miss = async (): Promise<ModelInferResponse> => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 20));
+      throw new ConnectError("bad input", Code.InvalidArgument);
     };
-    const a = cache.through({ principal: ALICE, model: MODEL, request: req }, context(), miss);
-    await leaderWorking; // a leads: b joins its flight
-    const b = cache.through({ principal: ALICE, model: MODEL, request: req }, context(), async () => answer(req));
-    await expect(a).rejects.toThrow("invalid input");
-    await expect(b).rejects.toThrow("invalid input");
+    const results = await Promise.allSettled(
+      Array.from({ length: 3 }, () => cache.through({ principal: ALICE, model: MODEL, request: req }, context(), miss)),
+    );
+    expect(results.every((r) => r.status === "rejected" && ConnectError.from(r.reason).code === Code.InvalidArgument)).toBe(true);
+    expect(calls).toBeLessThanOrEqual(3);
   });
 });
 
