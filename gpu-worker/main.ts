@@ -15,6 +15,14 @@ try {
 }
 setLogLevel(config.logLevel);
 
+// Last line of defence: every request path answers its own errors (see
+// http/rpc-handler.ts), but a promise some callback forgot would, by Node's
+// default, end the process and every caller's call with it. Logged loudly
+// instead; an uncaught exception still ends the process (its state is unknown).
+process.on("unhandledRejection", (reason) => {
+  log.error(`unhandled rejection (a bug; the worker keeps serving): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+});
+
 let repository: ModelRepository;
 try {
   repository = await loadRepository(config);

@@ -9,13 +9,49 @@
 // teardown crashed the process. Here an early stop leaves the request open,
 // the answer goes out, and only then is the rest of the body dealt with.
 import type { IncomingMessage } from "node:http";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { constants, type Http2ServerRequest } from "node:http2";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
 
-/** The body as connect reads it; stopping early does not destroy the request. */
-export function requestBody(req: NodeRequest): AsyncIterable<Uint8Array> {
-  return { [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }) };
+/**
+ * The body as connect reads it; stopping early does not destroy the request.
+ * The whole body must arrive within `deadlineMs` (REQUEST_TIMEOUT_MS): the
+ * call's own deadline starts only once the message is parsed, HTTP/2 has no
+ * request timeout of its own, and a stream that trickles its body would
+ * otherwise hold its place for ever.
+ */
+export function requestBody(req: NodeRequest, deadlineMs: number): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      const chunks: AsyncIterator<Uint8Array> = req.iterator({ destroyOnReturn: false });
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ConnectError(`the request body did not arrive within ${deadlineMs} ms (REQUEST_TIMEOUT_MS)`, Code.DeadlineExceeded)),
+          deadlineMs,
+        );
+      });
+      expired.catch(() => undefined); // raced below; never left unhandled
+      const stop = () => clearTimeout(timer);
+      return {
+        async next() {
+          try {
+            const result = await Promise.race([chunks.next(), expired]);
+            if (result.done === true) stop();
+            return result;
+          } catch (error) {
+            stop();
+            throw error;
+          }
+        },
+        async return(value?: unknown) {
+          stop();
+          return (await chunks.return?.(value)) ?? { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }
 
 /**

@@ -6,7 +6,8 @@
 // - while building the call: a request connect cannot describe (no
 //   authority, a Host that is no URL) is a 400, where connect-node throws out
 //   of the request listener and ends the process;
-// - while reading: stopping early leaves the request open (request-body.ts);
+// - while reading: stopping early leaves the request open, and the body has a
+//   deadline (request-body.ts);
 // - on the answer: connect's misfiled client faults become invalid_argument
 //   (client-faults.ts).
 // Routing, the protocols and the wire format stay connect's.
@@ -32,6 +33,8 @@ export interface RpcHandlerOptions extends ConnectRouterOptions {
   contextValues?(req: NodeRequest): ContextValues;
   /** Requests for paths that are no RPC. */
   fallback: RequestHandler;
+  /** Time the whole request body may take to arrive. */
+  bodyDeadlineMs: number;
 }
 
 export function rpcHandler(options: RpcHandlerOptions): RequestHandler {
@@ -55,7 +58,7 @@ export function rpcHandler(options: RpcHandlerOptions): RequestHandler {
       const reason = error instanceof Error ? error.message : String(error);
       return void write(errorResponse(protocol, new ConnectError(`the request has no usable authority (Host or :authority): ${reason}`, Code.InvalidArgument)));
     }
-    handler({ ...call, body: requestBody(req) })
+    handler({ ...call, body: requestBody(req, options.bodyDeadlineMs) })
       .then((response) => reclassifyClientFaults(protocol, response))
       .then(write, (reason: unknown) => {
         // connect answers every error it knows of itself; a handler that fails outright is a bug, still answered.

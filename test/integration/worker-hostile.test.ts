@@ -4,14 +4,18 @@
 // a message that says what is wrong (never a 5xx / internal), the process
 // must never exit, and a health probe must keep answering within 1 s while
 // the hostile requests run (issue 9, items 1, 5 and 8).
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ModelInferRequestSchema } from "../../gen/inference/grpc_service_pb.js";
 import { irisRequest } from "../support/iris.js";
+import { ROOT } from "../support/paths.js";
 import {
   envelope,
   h1Request,
@@ -30,6 +34,8 @@ const MiB = 1024 * 1024;
 /** Small on purpose, so "past the limit" is cheap to send; the worker derives a read limit at or below it. */
 const MAX_MESSAGE_BYTES = MiB;
 const MAX_HEALTH_WATCHES = 4;
+/** Short, so a body that never finishes is cut in a test's time; every other call here is far quicker. */
+const REQUEST_TIMEOUT_MS = 3000;
 const INFER = "/inference.GRPCInferenceService/ModelInfer";
 const WATCH = "/grpc.health.v1.Health/Watch";
 
@@ -37,7 +43,12 @@ let open: WorkerHandle;
 let guarded: WorkerHandle;
 
 beforeAll(async () => {
-  const env = { MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES), MAX_HEALTH_WATCHES: String(MAX_HEALTH_WATCHES), LOG_LEVEL: "warn" };
+  const env = {
+    MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES),
+    MAX_HEALTH_WATCHES: String(MAX_HEALTH_WATCHES),
+    REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    LOG_LEVEL: "warn",
+  };
   [open, guarded] = await Promise.all([startWorker({ env }), startWorker({ env: { ...env, WORKER_TOKEN: TOKEN } })]);
   // Built once, before any health probe runs: gzipping 100 MiB takes the test process a while.
   gzipBomb();
@@ -149,6 +160,31 @@ describe.each(setups)("worker $name: requests that used to end the process", ({ 
         await expect(request).rejects.toThrow(/hung up/);
       }
     });
+  });
+
+  it.each(["h1", "h2"] as const)("a body that never finishes is cut at REQUEST_TIMEOUT_MS with deadline_exceeded over %s", async (transport) => {
+    const answers = await underProbe(worker(), () =>
+      Promise.all(
+        [contentTypes.connect, contentTypes.grpcWeb, ...(transport === "h2" ? [contentTypes.grpc] : [])].map((contentType) => {
+          const hangUp = new AbortController();
+          return answeredWhileOpen(
+            send(worker(), transport, {
+              path: INFER,
+              headers: { "content-type": contentType, ...auth },
+              body: [envelope(0, new Uint8Array(100), 200)],
+              keepOpen: true,
+              signal: hangUp.signal,
+            }),
+            REQUEST_TIMEOUT_MS * 5,
+          ).finally(() => hangUp.abort());
+        }),
+      ),
+    );
+    for (const answer of answers) {
+      const status = statusOf(answer);
+      expect(status.code, JSON.stringify(status)).toBe(status.protocol === "grpc" ? "4" : "deadline_exceeded");
+      expect(status.message).toMatch(/REQUEST_TIMEOUT_MS/);
+    }
   });
 
   it("HTTP/1.0 without Host and HTTP/1.1 with a Host that is no authority get 400", async () => {
@@ -380,4 +416,58 @@ async function waitUntil(check: () => Promise<boolean>, tries = 50): Promise<voi
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("condition not met");
+}
+
+/** An off-the-shelf @grpc/grpc-js client, as a Triton user would have, with channel options a hostile caller may set. */
+function grpcJs(worker: WorkerHandle, options: grpc.ChannelOptions = {}) {
+  const definition = protoLoader.loadSync(join(ROOT, "proto/inference/grpc_service.proto"), { keepCase: true, longs: String, defaults: true });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
+  const client = new loaded.inference.GRPCInferenceService(`127.0.0.1:${worker.port}`, grpc.credentials.createInsecure(), {
+    "grpc.max_send_message_length": -1,
+    ...options,
+  });
+  const call = (request: object, metadata = new grpc.Metadata()) =>
+    new Promise<grpc.ServiceError | undefined>((resolve) =>
+      (client as unknown as Record<string, Function>).ModelInfer!.call(client, request, metadata, (error: grpc.ServiceError | null) => resolve(error ?? undefined)),
+    );
+  return { call, close: () => client.close() };
+}
+
+describe("worker under an off-the-shelf gRPC client (@grpc/grpc-js)", () => {
+  const huge = { model_name: "iris", inputs: [{ name: "input", datatype: "FP32", shape: [1, 4] }], raw_input_contents: [Buffer.alloc(4 * MAX_MESSAGE_BYTES)] };
+
+  it("without the token: UNAUTHENTICATED, even for a message past the read limit", async () => {
+    const client = grpcJs(guarded);
+    try {
+      const errors = await underProbe(guarded, () => Promise.all([client.call(irisRequestJs()), client.call(huge)]));
+      for (const error of errors) {
+        expect(error?.code).toBe(grpc.status.UNAUTHENTICATED);
+        expect(error?.details).toMatch(/WORKER_TOKEN/);
+      }
+    } finally {
+      client.close();
+    }
+  });
+
+  it("a message past the read limit, plain or gzip-compressed: RESOURCE_EXHAUSTED naming the limit", async () => {
+    const cases: [grpc.ChannelOptions, RegExp][] = [
+      [{}, /larger than configured readMaxBytes/],
+      // 4 MiB of zeros travel as a few KiB of gzip; the limit holds after inflating.
+      [{ "grpc.default_compression_algorithm": 2 }, /after decompression/],
+    ];
+    for (const [options, message] of cases) {
+      const client = grpcJs(open, options);
+      try {
+        const error = await underProbe(open, () => client.call(huge));
+        expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+        expect(error?.details).toMatch(message);
+      } finally {
+        client.close();
+      }
+    }
+  });
+});
+
+function irisRequestJs() {
+  return { model_name: "iris", inputs: [{ name: "input", datatype: "FP32", shape: [1, 4], contents: { fp32_contents: [5.1, 3.5, 1.4, 0.2] } }] };
 }
