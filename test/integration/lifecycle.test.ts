@@ -20,6 +20,11 @@ async function fixtureWorker(): Promise<WorkerHandle> {
   return worker;
 }
 
+/** Until the worker holds at least `n` `slow` calls (queued or running): an event, not a guess at timing. */
+async function untilHeld(worker: WorkerHandle, n: number): Promise<void> {
+  await waitFor(`${n} slow call(s) at the worker`, async () => metricValue(await worker.metrics(), "worker_inference_in_flight", 'model="slow"') >= n, 20_000);
+}
+
 const slowRequest = (value = 1) =>
   create(ModelInferRequestSchema, {
     modelName: "slow",
@@ -40,17 +45,17 @@ describe("deadlines, cancellation and a bounded queue", () => {
     const worker = await fixtureWorker();
     const client = workerClient(worker.url, "connect-h2");
     const busy = client.modelInfer(slowRequest(1));
-    await new Promise((r) => setTimeout(r, 50));
+    await untilHeld(worker, 1);
     const controller = new AbortController();
     const cancelled = codeOf(client.modelInfer(slowRequest(2), { signal: controller.signal }));
-    await new Promise((r) => setTimeout(r, 20));
+    // The second call waits in the queue behind the running one.
+    await untilHeld(worker, 2);
     controller.abort();
     expect(await cancelled).toBe(Code.Canceled);
     await busy;
-    await new Promise((r) => setTimeout(r, 500));
-    const stats = (await client.modelStatistics({ name: "slow" })).modelStats[0]!;
-    expect(Number(stats.inferenceCount)).toBe(1);
-    expect(Number(stats.inferenceStats!.fail!.count)).toBe(1);
+    const stats = async () => (await client.modelStatistics({ name: "slow" })).modelStats[0]!;
+    await waitFor("the cancelled call to be counted", async () => Number((await stats()).inferenceStats!.fail!.count) === 1, 10_000);
+    expect(Number((await stats()).inferenceCount)).toBe(1);
   });
 
   it("a client that hangs up mid-run (HTTP/2 reset or HTTP/1.1 close) is counted as cancelled, not answered", async () => {
@@ -60,9 +65,12 @@ describe("deadlines, cancellation and a bounded queue", () => {
 
     const h2 = new AbortController();
     const overH2 = codeOf(workerClient(worker.url, "connect-h2").modelInfer(slowRequest(1), { signal: h2.signal }));
-    await new Promise((r) => setTimeout(r, 100));
+    await untilHeld(worker, 1);
     h2.abort();
     expect(await overH2).toBe(Code.Canceled);
+    // Settled before the next call, so "held" below means the HTTP/1.1 call.
+    await waitFor("the HTTP/2 call to be counted", async () => (await cancelledCount()) === 1, 10_000);
+    await waitFor("the worker to let go of it", async () => metricValue(await worker.metrics(), "worker_inference_in_flight", 'model="slow"') === 0, 10_000);
 
     // Plain fetch speaks HTTP/1.1, as the edge does; aborting it closes the connection.
     const h1 = new AbortController();
@@ -72,7 +80,7 @@ describe("deadlines, cancellation and a bounded queue", () => {
       body: toBinary(ModelInferRequestSchema, slowRequest(2)),
       signal: h1.signal,
     }).catch(() => "aborted");
-    await new Promise((r) => setTimeout(r, 100));
+    await untilHeld(worker, 1);
     h1.abort();
     expect(await overH1).toBe("aborted");
 
@@ -95,7 +103,8 @@ describe("graceful drain", () => {
     const worker = await fixtureWorker();
     const client = workerClient(worker.url, "connect-h2");
     const inFlight = [client.modelInfer(slowRequest(1)), client.modelInfer(slowRequest(2)), client.modelInfer(slowRequest(3))];
-    await new Promise((r) => setTimeout(r, 100));
+    // SIGTERM once the worker holds all three, so the drain is what answers them.
+    await untilHeld(worker, 3);
     const exit = worker.stop("SIGTERM");
     const outcomes = await Promise.allSettled(inFlight);
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);

@@ -1,6 +1,11 @@
 import { createServer } from "node:net";
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago. Racy by nature (the
+ * port is released before anyone binds it again): for a child process,
+ * prefer binding port 0 and reading the port it got (startWorker does).
+ * Fine for addresses nobody should answer on (a dead worker's URL).
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
