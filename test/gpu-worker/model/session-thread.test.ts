@@ -207,7 +207,7 @@ describe("errors from a session thread", () => {
 });
 
 describe("threads per model and release", () => {
-  it("starts instance_count threads, spreads concurrent runs over them, and ends them all on release", async () => {
+  it("starts instance_count threads, answers concurrent runs alike, and ends them all on release", async () => {
     const iris = model(MODELS, "iris", { instanceCount: 2 });
     const runner = await open.threaded(iris, 2);
     expect(runner.running).toBe(2);
@@ -218,6 +218,25 @@ describe("threads per model and release", () => {
     const after = await failure(runner.run(irisInputs()));
     expect(after.code).toBe(Code.Unavailable);
     expect(after.rawMessage).toBe('model "iris" is unloaded');
+  });
+
+  it("spreads concurrent runs over the threads: three runs on two threads go to the first, the second, the first", async () => {
+    // A stand-in host that answers with its threadId shows which thread served each run.
+    const iris = model(MODELS, "iris", { instanceCount: 2 });
+    const runner = await ThreadedRunner.open("iris", iris.file, iris.config, ["cpu"], {
+      logLevel: "warn",
+      instances: 2,
+      entry: new URL("./fixtures/identifying-host.ts", import.meta.url),
+    });
+    try {
+      const answers = await Promise.all([runner.run(irisInputs()), runner.run(irisInputs()), runner.run(irisInputs())]);
+      const served = answers.map((outputs) => (outputs[0]!.values as Int32Array)[0]);
+      expect(new Set(served).size).toBe(2);
+      expect(served[2]).toBe(served[0]);
+      expect(served[1]).not.toBe(served[0]);
+    } finally {
+      await runner.release();
+    }
   });
 
   it("answers a run already sent before releasing", async () => {
