@@ -81,11 +81,16 @@ describe("cancelling a browser call", () => {
     });
 
     it(`${protocol}: AbortController cancels the call in the browser at once`, async () => {
+      // The same call left alone, from the same page: how long a run takes here.
+      const whole = await slowCall(protocol, {});
+      expect(whole.code).toBe("ok");
+      const before = await counts();
       const result = await slowCall(protocol, { abortMs: 100 });
       expect(result.code).toBe("canceled");
-      expect(result.ms).toBeLessThan(250);
-      // Let the abandoned run finish before the next test counts.
-      await new Promise((r) => setTimeout(r, 600));
+      // "At once": the page hears the cancellation before a run could have ended.
+      expect(result.ms).toBeLessThan(whole.ms);
+      // Wait until the worker has recorded the abandoned call before the next test counts.
+      await settledCounts(before);
     });
 
     it(`${protocol}: AbortController reaches the worker as a cancellation`, async () => {
