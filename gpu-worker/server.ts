@@ -79,7 +79,8 @@ export async function startServer(config: WorkerConfig, repository: ModelReposit
       if (--inFlight === 0) onIdle?.();
     });
     // A body left unread (refused on its headers, or past a limit) is dealt with once the answer is out.
-    res.once("finish", () => settleUnreadBody(req, readMaxBytes));
+    // Prepended: Node's own "finish" handler would otherwise start discarding it first, with no bound.
+    res.prependOnceListener("finish", () => settleUnreadBody(req, readMaxBytes));
     try {
       if (req.httpVersionMajor === 1) {
         // An HTTP/1.1 keep-alive connection would otherwise outlive the drain.

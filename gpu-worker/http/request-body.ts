@@ -10,7 +10,7 @@
 // the answer goes out, and only then is the rest of the body dealt with.
 import type { IncomingMessage } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { constants, type Http2ServerRequest } from "node:http2";
+import type { Http2ServerRequest } from "node:http2";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
 
@@ -57,18 +57,16 @@ export function requestBody(req: NodeRequest, deadlineMs: number): AsyncIterable
 /**
  * Called once an answer is fully written. A body the server stopped reading
  * (refused before it was read, or past a limit) must not be buffered:
- * - HTTP/2: RST_STREAM(NO_ERROR) after the complete answer asks the client to
+ * - HTTP/2: nothing to do; Node's http2 core ends such a stream with
+ *   RST_STREAM(NO_ERROR) after the complete answer, which asks the client to
  *   stop sending without failing the call (RFC 9113 §8.1).
  * - HTTP/1.1: the rest is read and thrown away so the answer is not lost to a
  *   TCP reset and the connection stays usable; past `discardLimitBytes` the
- *   socket is closed instead (HTTP/1.1 has no way to stop an upload).
+ *   socket is closed instead (HTTP/1.1 has no way to stop an upload). Must run
+ *   before Node's own "finish" handler, which would discard without a bound.
  */
 export function settleUnreadBody(req: NodeRequest, discardLimitBytes: number): void {
-  if (req.complete) return;
-  if ("stream" in req) {
-    if (!req.stream.destroyed) req.stream.close(constants.NGHTTP2_NO_ERROR);
-    return;
-  }
+  if (req.complete || "stream" in req) return;
   let discarded = 0;
   req.on("data", (chunk: Buffer) => {
     discarded += chunk.byteLength;

@@ -2,6 +2,8 @@
 // connect-node gRPC transport over HTTP/2, an off-the-shelf @grpc/grpc-js
 // client generated from the .proto at run time, and the Connect protocol
 // over HTTP/1.1 (what workerd's fetch speaks), all on one port.
+import http from "node:http";
+import http2 from "node:http2";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
@@ -143,6 +145,64 @@ describe("worker server (iris, in-process)", () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toContain('worker_inference_requests_total{model="iris",version="1",outcome="success"} 3');
     expect(metrics).toContain('worker_model_info{model="iris",version="1",provider="cpu"} 1');
+  });
+
+  describe("an upload refused on its headers (no token) is not read, and not left hanging", () => {
+    const INFER = "/inference.GRPCInferenceService/ModelInfer";
+    /** POSTs `bytes` without the token on `agent`'s one connection; resolves the status and whether the socket was reused. */
+    const post = (agent: http.Agent, bytes: number) =>
+      new Promise<{ status: number; reused: boolean; socket: import("node:net").Socket }>((resolve, reject) => {
+        const req = http.request(`${server.url}${INFER}`, { method: "POST", agent, headers: { "content-type": "application/proto" } }, (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, socket: req.socket! }));
+        });
+        let answered = false;
+        req.on("response", () => (answered = true));
+        req.on("error", (error) => answered || reject(error));
+        req.end(Buffer.alloc(bytes));
+      });
+
+    it("HTTP/1.1: a body within the read limit is discarded and the connection serves the next call", async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const first = await post(agent, Math.floor(server.readMaxBytes / 2));
+        expect(first.status).toBe(401);
+        const second = await post(agent, 16);
+        expect(second.status).toBe(401);
+        expect(second.reused).toBe(true);
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it("HTTP/1.1: a body past the read limit gets its answer, then the connection is closed", async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const { status, socket } = await post(agent, 3 * server.readMaxBytes);
+        expect(status).toBe(401);
+        if (!socket.destroyed) await new Promise((resolve) => socket.once("close", resolve));
+        expect(socket.destroyed).toBe(true);
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it("HTTP/2: the answer comes while the body is open, then the server ends the stream with NO_ERROR", async () => {
+      const session = http2.connect(server.url);
+      try {
+        const stream = session.request({ ":method": "POST", ":path": INFER, "content-type": "application/grpc" });
+        stream.write(Buffer.alloc(1024)); // and never ends the request
+        const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("response", resolve));
+        stream.resume();
+        const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+        await new Promise((resolve) => stream.once("close", resolve));
+        expect(headers[":status"]).toBe(200);
+        expect(trailers["grpc-status"]).toBe("16");
+        expect(stream.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
+      } finally {
+        session.destroy();
+      }
+    });
   });
 
   it("drains: not ready, new RPCs refused, listener closed", async () => {
