@@ -347,6 +347,52 @@ describe("subscriptions over Server-Sent Events", () => {
     expect(seen.at(-1)!.event).toBe("complete");
   });
 
+  it("caps live subscriptions per caller (GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER); a slot comes back when a subscription ends", async () => {
+    const capped = await startEdge({ WORKER_URLS: worker.url, CACHE_ENABLED: "false", GRAPHQL_MIN_INTERVAL_MS: "50", GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: "2" });
+    const holders = [new AbortController(), new AbortController(), new AbortController()];
+    try {
+      const open = (query: string, signal?: AbortSignal) =>
+        fetch(`${capped.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "text/event-stream" },
+          body: JSON.stringify({ query }),
+          ...(signal ? { signal } : {}),
+        });
+      // One that ends by itself after two updates a second apart, one that runs until the client leaves.
+      const ending = events(await open(`subscription { modelStatistics(name: "iris", intervalMs: 1000, limit: 2) { sequence } }`, holders[0]!.signal));
+      const endless = events(await open(`subscription { modelStatistics(name: "iris", intervalMs: 200) { sequence } }`, holders[1]!.signal));
+      // Each is held once its first update arrives.
+      expect((await ending.next()).value?.event).toBe("next");
+      expect((await endless.next()).value?.event).toBe("next");
+
+      const third = events(await open(`subscription { modelStatistics(name: "iris", intervalMs: 200) { sequence } }`, holders[2]!.signal));
+      const first = JSON.parse((await third.next()).value!.data) as { errors?: { message: string; extensions: { code: string } }[] };
+      expect(first.errors?.[0]!.extensions.code).toBe("RESOURCE_EXHAUSTED");
+      expect(first.errors?.[0]!.message).toMatch(/already has 2 live subscriptions.*GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER/);
+      const rest: { event: string }[] = [];
+      for await (const e of third) rest.push(e);
+      expect(rest.at(-1)?.event).toBe("complete");
+
+      // The first one completes; its slot is free again (waited for, bounded).
+      const tail: { event: string }[] = [];
+      for await (const e of ending) tail.push(e);
+      expect(tail.at(-1)?.event).toBe("complete");
+      let admitted = false;
+      let seen: { event: string; data: string }[] = [];
+      const deadline = Date.now() + 20_000;
+      while (!admitted && Date.now() < deadline) {
+        seen = [];
+        for await (const e of events(await open(`subscription { modelStatistics(name: "iris", intervalMs: 50, limit: 1) { sequence } }`))) seen.push(e);
+        admitted = seen.some((e) => e.event === "next" && JSON.parse(e.data).data?.modelStatistics?.sequence === 1);
+        if (!admitted) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(admitted, JSON.stringify(seen)).toBe(true);
+    } finally {
+      for (const holder of holders) holder.abort();
+      await capped.dispose();
+    }
+  }, 60_000);
+
   it("ends cleanly when the client goes away, and the edge keeps serving", async () => {
     const controller = new AbortController();
     const res = await subscribe(`subscription { modelStatistics(intervalMs: 50) { sequence } }`, controller.signal);
