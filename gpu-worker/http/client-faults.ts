@@ -28,12 +28,15 @@ const endStream = createEndStreamSerialization(undefined);
 /** The same answer, with connect's misfiled client faults reported as invalid_argument. */
 export async function reclassifyClientFaults(protocol: WireProtocol, response: UniversalServerResponse): Promise<UniversalServerResponse> {
   const { body } = response;
+  if (protocol === "grpc") {
+    if (body !== undefined) return { ...response, body: grpcTrailer(body, response.trailer) };
+    fixTrailer(response.trailer);
+    return response;
+  }
   if (body === undefined) return response;
   switch (protocol) {
     case "connect":
       return response.status === 500 ? unaryConnect(response, body) : response;
-    case "grpc":
-      return { ...response, body: grpcTrailer(body, response.trailer) };
     case "grpc-web":
       return { ...response, body: mapLastFrame(body, trailerFlag, grpcWebTrailer) };
     case "connect-stream":
@@ -60,6 +63,10 @@ async function unaryConnect(response: UniversalServerResponse, body: AsyncIterab
 /** gRPC: connect sets the status in the trailer while the body ends, so look once the body is done. */
 async function* grpcTrailer(body: AsyncIterable<Uint8Array>, trailer: Headers | undefined): AsyncIterable<Uint8Array> {
   yield* body;
+  fixTrailer(trailer);
+}
+
+function fixTrailer(trailer: Headers | undefined): void {
   const fault = trailer && asClientFault(findTrailerError(trailer));
   if (fault !== undefined && trailer !== undefined) {
     trailer.delete("grpc-status-details-bin");
