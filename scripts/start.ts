@@ -4,8 +4,15 @@
 // answers at REDIS_URL) behind our Upstash REST bridge, then the edge under
 // `wrangler dev`.
 //
+// A worker that exits on its own is restarted on its port after a backoff
+// (0.5 s doubling to 10 s, loudly logged), so the edge's pool fails over to the
+// others meanwhile and picks it up again; WORKER_MAX_CRASHES crashes of one
+// worker within a minute stop the stack (see restart-policy.ts). Any other
+// child (edge, Redis) exiting on its own stops the stack.
+//
 // Environment (all optional): EDGE_HOST, EDGE_PORT (8787), WORKER_HOST,
 // WORKER_PORT (8001, first worker; more use the following ports), WORKERS (1),
+// WORKER_MAX_CRASHES (5),
 // MODEL_REPOSITORY (./models), REDIS_URL (redis://127.0.0.1:6379),
 // BRIDGE_PORT (8079), plus anything gpu-worker/config.ts reads. With
 // UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN set, the edge uses that
@@ -14,6 +21,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { redisAddress, redisAnswers, startRedisServer } from "./local-redis.js";
+import { DEFAULT_RESTART_POLICY, RestartPolicy } from "./restart-policy.js";
 import { startBridge, type Bridge } from "./upstash-bridge/server.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -25,11 +33,18 @@ const firstWorkerPort = Number(env.WORKER_PORT ?? 8001);
 const workerCount = Number(env.WORKERS ?? 1);
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const bridgePort = Number(env.BRIDGE_PORT ?? 8079);
+const maxCrashes = Number(env.WORKER_MAX_CRASHES ?? DEFAULT_RESTART_POLICY.maxCrashes);
 const hostedUpstash = env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN
   ? { url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN }
   : null;
 
-for (const [name, value] of Object.entries({ EDGE_PORT: edgePort, WORKER_PORT: firstWorkerPort, WORKERS: workerCount, BRIDGE_PORT: bridgePort })) {
+for (const [name, value] of Object.entries({
+  EDGE_PORT: edgePort,
+  WORKER_PORT: firstWorkerPort,
+  WORKERS: workerCount,
+  BRIDGE_PORT: bridgePort,
+  WORKER_MAX_CRASHES: maxCrashes,
+})) {
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
     console.error(`[start] ${name} must be a positive integer port/count, got ${JSON.stringify(env[name])}`);
     process.exit(2);
@@ -40,18 +55,18 @@ const children: ChildProcess[] = [];
 let bridge: Bridge | undefined;
 let stopping = false;
 
-/** Any child dying on its own takes the whole stack down (loudly). */
+/** Any child but a worker dying on its own takes the whole stack down (loudly). */
 function watch(name: string, child: ChildProcess): void {
+  children.push(child);
   child.on("exit", (code, signal) => {
     if (!stopping) {
       console.error(`[start] ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack`);
       void shutdown(1);
     }
   });
-  children.push(child);
 }
 
-function run(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
+function spawnChild(name: string, command: string, args: string[], extraEnv: Record<string, string>): ChildProcess {
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0", ...extraEnv },
@@ -66,8 +81,64 @@ function run(name: string, command: string, args: string[], extraEnv: Record<str
       .join("");
   child.stdout!.on("data", (chunk: Buffer) => process.stdout.write(prefix(chunk)));
   child.stderr!.on("data", (chunk: Buffer) => process.stderr.write(prefix(chunk)));
+  return child;
+}
+
+function run(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
+  const child = spawnChild(name, command, args, extraEnv);
   watch(name, child);
   return child;
+}
+
+/**
+ * Starts a worker and restarts it whenever it exits on its own, as
+ * RestartPolicy decides; stops the stack when the policy gives up.
+ */
+function superviseWorker(name: string, port: number): void {
+  const policy = new RestartPolicy({ ...DEFAULT_RESTART_POLICY, maxCrashes });
+  const start = (restarted: boolean) => {
+    if (stopping) return;
+    const child = spawnChild(name, process.execPath, ["--import", "tsx", "gpu-worker/main.ts"], {
+      WORKER_HOST: workerHost,
+      WORKER_PORT: String(port),
+    });
+    children.push(child);
+    console.log(`[start] ${name} running as pid ${child.pid} on port ${port}`);
+    if (restarted) void announceBack(name, child, `http://${workerHost}:${port}/v2/health/ready`);
+    child.on("exit", (code, signal) => {
+      children.splice(children.indexOf(child), 1);
+      if (stopping) return;
+      const how = signal ?? `code ${code}`;
+      const decision = policy.crashed(Date.now());
+      if (!decision.restart) {
+        console.error(
+          `[start] !!! ${name} exited unexpectedly (${how}): crash ${decision.crashesInWindow} within ${DEFAULT_RESTART_POLICY.windowMs / 1000} s reaches WORKER_MAX_CRASHES=${maxCrashes}; stopping the stack !!!`,
+        );
+        void shutdown(1);
+        return;
+      }
+      console.error(
+        `[start] !!! ${name} exited unexpectedly (${how}); restarting it in ${decision.delayMs / 1000} s (crash ${decision.crashesInWindow} of ${maxCrashes} allowed within ${DEFAULT_RESTART_POLICY.windowMs / 1000} s) !!!`,
+      );
+      setTimeout(() => start(true), decision.delayMs);
+    });
+  };
+  start(false);
+}
+
+/** Logs once a restarted worker answers its readiness probe (a later crash is logged by its supervisor). */
+async function announceBack(name: string, child: ChildProcess, url: string): Promise<void> {
+  while (!stopping && child.exitCode === null && child.signalCode === null) {
+    try {
+      if ((await fetch(url)).ok) {
+        console.log(`[start] ${name} is back (pid ${child.pid})`);
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 async function waitReady(name: string, url: string, timeoutMs = 120_000): Promise<void> {
@@ -111,11 +182,7 @@ async function main(): Promise<void> {
   const workerUrls: string[] = [];
   for (let i = 0; i < workerCount; i++) {
     const port = firstWorkerPort + i;
-    const name = workerCount === 1 ? "worker" : `worker-${i + 1}`;
-    run(name, process.execPath, ["--import", "tsx", "gpu-worker/main.ts"], {
-      WORKER_HOST: workerHost,
-      WORKER_PORT: String(port),
-    });
+    superviseWorker(workerCount === 1 ? "worker" : `worker-${i + 1}`, port);
     workerUrls.push(`http://${workerHost}:${port}`);
   }
   await Promise.all(workerUrls.map((url, i) => waitReady(`worker ${i + 1}`, `${url}/v2/health/ready`)));
