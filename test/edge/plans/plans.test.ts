@@ -36,8 +36,10 @@ describe("PLANS", () => {
 });
 
 describe("auth and rate-limit config", () => {
-  it("defaults: anonymous off, JWT off, 30 s key cache; fail open, penalty 1..60 s", () => {
-    expect(parseAuthConfig({})).toEqual({ anonymousPlan: null, apiKeyCacheTtlMs: 30000, jwt: null });
+  it("defaults: anonymous off, JWT off, 30 s key cache, 30 unknown keys per address per minute; fail open, penalty 1..60 s", () => {
+    expect(parseAuthConfig({})).toEqual({ anonymousPlan: null, apiKeyCacheTtlMs: 30000, apiKeyMissesPerMin: 30, jwt: null });
+    expect(parseAuthConfig({ API_KEY_MISSES_PER_MIN: "0" }).apiKeyMissesPerMin).toBe(0);
+    expect(() => parseAuthConfig({ API_KEY_MISSES_PER_MIN: "-1" })).toThrow(/API_KEY_MISSES_PER_MIN/);
     expect(parseRateLimitConfig({})).toEqual({ failureMode: "open", penaltyBaseS: 1, penaltyMaxS: 60, penaltyDecayS: 120 });
   });
 
