@@ -6,7 +6,10 @@
 // quota and then gets quota/window on average.
 //
 // Round trips: a request costs one Redis round trip: both buckets' scripts
-// and the penalty check travel in one pipeline (CommandBatch). Extra trips
+// and the penalty check travel in one pipeline (CommandBatch). A call can
+// also be charged in two halves (the request, then `countRequest: false`
+// for the cost): the pipeline does that when the model's cost is not known
+// without a worker call, so the request is charged before that call. Extra trips
 // happen only on a denial (the strike script, refunds in the background)
 // and once per isolate when Redis has not cached a script yet (NOSCRIPT ->
 // EVAL). Callers under a block are answered from isolate memory: no trip.
