@@ -83,8 +83,8 @@ describe.each(["raw", "typed"] as const)("BYTES limits, %s contents (summed over
     );
   });
 
-  it("refuses a million empty strings from the shape alone, without decoding them", () => {
-    const n = 1_000_000;
+  it("refuses 200,000 empty strings from the shape alone, without decoding them", () => {
+    const n = 200_000;
     const req = request(mode, [1, 1], [1, 1]);
     req.inputs[1]!.shape = shape(n);
     if (mode === "raw") req.rawInputContents[1] = new Uint8Array(4 * n);
