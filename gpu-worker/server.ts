@@ -79,8 +79,7 @@ export async function startServer(config: WorkerConfig, repository: ModelReposit
       if (--inFlight === 0) onIdle?.();
     });
     // A body left unread (refused on its headers, or past a limit) is dealt with once the answer is out.
-    // Prepended: Node's own "finish" handler would otherwise start discarding it first, with no bound.
-    res.prependOnceListener("finish", () => settleUnreadBody(req, readMaxBytes));
+    settleUnreadBody(req, res, { discardLimitBytes: readMaxBytes, graceMs: config.requestTimeoutMs });
     try {
       if (req.httpVersionMajor === 1) {
         // An HTTP/1.1 keep-alive connection would otherwise outlive the drain.

@@ -8,11 +8,12 @@
 // resource_exhausted, and (before client-gone.ts held on to its socket) the
 // teardown crashed the process. Here an early stop leaves the request open,
 // the answer goes out, and only then is the rest of the body dealt with.
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Http2ServerRequest } from "node:http2";
+import { constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
+type NodeResponse = ServerResponse | Http2ServerResponse;
 
 /**
  * The body as connect reads it; stopping early does not destroy the request.
@@ -55,22 +56,45 @@ export function requestBody(req: NodeRequest, deadlineMs: number): AsyncIterable
 }
 
 /**
- * Called once an answer is fully written. A body the server stopped reading
- * (refused before it was read, or past a limit) must not be buffered:
- * - HTTP/2: nothing to do; Node's http2 core ends such a stream with
- *   RST_STREAM(NO_ERROR) after the complete answer, which asks the client to
- *   stop sending without failing the call (RFC 9113 §8.1).
+ * Deals with a body the server stopped reading (refused before it was read,
+ * or past a limit) once the answer is out, so it is never buffered and never
+ * holds a connection or stream for long:
  * - HTTP/1.1: the rest is read and thrown away so the answer is not lost to a
  *   TCP reset and the connection stays usable; past `discardLimitBytes` the
- *   socket is closed instead (HTTP/1.1 has no way to stop an upload). Must run
+ *   socket is closed instead (HTTP/1.1 has no way to stop an upload). Runs
  *   before Node's own "finish" handler, which would discard without a bound.
+ * - HTTP/2: flow control already bounds what can arrive unread (one stream
+ *   window), so nothing is read; if the client has not ended its side within
+ *   `graceMs`, the stream is closed with RST_STREAM(NO_ERROR), which stops an
+ *   upload without failing the call (RFC 9113 §8.1). Not at once: the
+ *   stream's "finish" comes before gRPC's trailers are sent. Node closes a
+ *   stream whose body nobody started reading by itself; one that connect
+ *   stopped reading would otherwise stay half-closed and hold its place under
+ *   MAX_CONCURRENT_STREAMS for as long as the client likes.
  */
-export function settleUnreadBody(req: NodeRequest, discardLimitBytes: number): void {
-  if (req.complete || "stream" in req) return;
+export function settleUnreadBody(req: NodeRequest, res: NodeResponse, options: { discardLimitBytes: number; graceMs: number }): void {
+  if ("stream" in req) {
+    const stream = req.stream;
+    stream.once("finish", () => {
+      if (stream.readableEnded || stream.closed || stream.destroyed) return;
+      const close = () => {
+        if (!stream.closed && !stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR);
+      };
+      const timer = setTimeout(close, options.graceMs).unref();
+      stream.once("close", () => clearTimeout(timer));
+    });
+    return;
+  }
+  res.prependOnceListener("finish", () => {
+    if (!req.complete) discard(req, options.discardLimitBytes, () => req.socket?.destroy());
+  });
+}
+
+function discard(req: NodeRequest, limitBytes: number, onPastLimit: () => void): void {
   let discarded = 0;
   req.on("data", (chunk: Buffer) => {
     discarded += chunk.byteLength;
-    if (discarded > discardLimitBytes) req.socket?.destroy();
+    if (discarded > limitBytes) onPastLimit();
   });
   req.resume();
 }
