@@ -43,8 +43,10 @@ export function validateInferRequest(request: ModelInferRequest, limits: Request
     total += count;
     const info = DATATYPE_INFO[input.datatype];
     if (raw.length > 0) {
-      if (input.contents !== undefined && hasTypedContents(input)) {
-        throw invalidArgument(`${label} has both contents and raw_input_contents; send one`);
+      // Even an empty `contents {}` beside raw contents is refused (as the
+      // worker does): a request is one form or the other, never both.
+      if (input.contents !== undefined) {
+        throw invalidArgument(`${label} has both contents and raw_input_contents; send one (drop "contents")`);
       }
       const entry = raw[index]!;
       if (info.allocate === null) {
@@ -84,15 +86,6 @@ export function validateInferRequest(request: ModelInferRequest, limits: Request
 
 const MAX_DIM = BigInt(Number.MAX_SAFE_INTEGER);
 const isDimension = (dim: bigint): boolean => dim >= 0n && dim <= MAX_DIM;
-
-function hasTypedContents(input: ModelInferRequest["inputs"][number]): boolean {
-  const c = input.contents!;
-  return (
-    c.boolContents.length + c.intContents.length + c.int64Contents.length + c.uintContents.length +
-      c.uint64Contents.length + c.fp32Contents.length + c.fp64Contents.length + c.bytesContents.length >
-    0
-  );
-}
 
 // BYTES elements become one JS object each on the worker (an ONNX string),
 // so they have their own, much smaller budget than numbers; the bytes they

@@ -32,6 +32,7 @@ describe("validateInferRequest (every protocol)", () => {
     ["FP16 typed", { inputs: [{ name: "h", datatype: "FP16", shape: [1n] }] }, /FP16 tensors must be sent as raw_input_contents/],
     ["duplicate input", { inputs: [{ name: "a", datatype: "FP32", shape: [1n] }, { name: "a", datatype: "FP32", shape: [1n] }], rawInputContents: [new Uint8Array(4), new Uint8Array(4)] }, /input "a" appears twice/],
     ["bad BYTES", { inputs: [{ name: "s", datatype: "BYTES", shape: [2n] }], rawInputContents: [encodeRaw([new Uint8Array(1)])] }, /input "s": BYTES raw contents hold 1 elements but shape needs 2/],
+    ["raw contents beside an empty contents {} (the worker refuses it too)", { inputs: [{ name: "a", datatype: "FP32", shape: [1n], contents: {} }], rawInputContents: [new Uint8Array(4)] }, /input "a" has both contents and raw_input_contents/],
     ["duplicate output", { inputs: [{ name: "a", datatype: "FP32", shape: [1n] }], rawInputContents: [new Uint8Array(4)], outputs: [{ name: "y" }, { name: "y" }] }, /output "y" is requested twice/],
   ])("rejects %s with invalid_argument", (_name, init, message) => {
     const error = check(init);
