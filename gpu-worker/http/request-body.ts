@@ -61,7 +61,8 @@ export function requestBody(req: NodeRequest, deadlineMs: number): AsyncIterable
  * holds a connection or stream for long:
  * - HTTP/1.1: the rest is read and thrown away so the answer is not lost to a
  *   TCP reset and the connection stays usable; past `discardLimitBytes` the
- *   socket is closed instead (HTTP/1.1 has no way to stop an upload). Runs
+ *   connection is closed instead (HTTP/1.1 has no way to stop an upload),
+ *   with a lingering close so the answer still reaches the client. Runs
  *   before Node's own "finish" handler, which would discard without a bound.
  * - HTTP/2: flow control already bounds what can arrive unread (one stream
  *   window), so nothing is read; if the client has not ended its side within
@@ -86,15 +87,41 @@ export function settleUnreadBody(req: NodeRequest, res: NodeResponse, options: {
     return;
   }
   res.prependOnceListener("finish", () => {
-    if (!req.complete) discard(req, options.discardLimitBytes, () => req.socket?.destroy());
+    const socket = req.socket;
+    if (!req.complete && socket) discard(req, options.discardLimitBytes, () => lingerThenClose(socket));
   });
 }
 
+/**
+ * How long a connection past the discard limit keeps being read (and
+ * thrown away) after its FIN, before it is destroyed.
+ */
+const LINGER_MS = 2_000;
+
 function discard(req: NodeRequest, limitBytes: number, onPastLimit: () => void): void {
   let discarded = 0;
+  let past = false;
   req.on("data", (chunk: Buffer) => {
     discarded += chunk.byteLength;
-    if (discarded > limitBytes) onPastLimit();
+    if (!past && discarded > limitBytes) {
+      past = true;
+      onPastLimit();
+    }
   });
   req.resume();
+}
+
+/**
+ * A lingering close (RFC 9112 §9.6): destroying a socket whose client is
+ * still sending makes the kernel answer with a TCP reset, and a reset can
+ * wipe the answer from the client's receive buffer before it was read (a
+ * loaded client then sees ECONNRESET, not the error it was sent). So the
+ * worker first half-closes (FIN after the answer), keeps reading and
+ * discarding for LINGER_MS, and only then destroys the socket.
+ */
+function lingerThenClose(socket: NonNullable<NodeRequest["socket"]>): void {
+  if (socket.destroyed) return;
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once("close", () => clearTimeout(timer));
 }
