@@ -10,6 +10,7 @@
 import { GraphQLError } from "graphql";
 import { MAX_JSON_DEPTH, jsonTextTooDeep, tooDeepMessage } from "../rest/json-limits.js";
 import type { YogaPlugin } from "./yoga.js";
+import { discardBody } from "../http/discard-body.js";
 
 type RequestParser = (request: Request) => unknown;
 
@@ -45,6 +46,7 @@ export function useJsonDepthLimit(): YogaPlugin {
         }
         const type = mediaType(request);
         if (type === "multipart/form-data") {
+          await discardBody(request);
           throw refused("multipart requests (file uploads) are not accepted: send application/json", 415, "UNSUPPORTED_MEDIA_TYPE");
         }
         // application/graphql bodies are a bare document: no JSON to bound.

@@ -7,6 +7,7 @@
 import { Code } from "@connectrpc/connect";
 import { GatewayError, invalidArgument } from "../errors.js";
 import { MAX_JSON_DEPTH, jsonTextTooDeep, quote, tooDeepMessage } from "./json-limits.js";
+import { discardBody } from "../http/discard-body.js";
 
 const LONG_DIGITS = /\d{16}/;
 const INTEGER_LITERAL = /^-?\d+$/;
@@ -23,7 +24,10 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   const contentType = request.headers.get("content-type");
   if (contentType !== null) {
     const mediaType = contentType.split(";", 1)[0]!.trim().toLowerCase();
-    if (!JSON_MEDIA_TYPE.test(mediaType)) throw unsupportedMediaType(mediaType);
+    if (!JSON_MEDIA_TYPE.test(mediaType)) {
+      await discardBody(request);
+      throw unsupportedMediaType(mediaType);
+    }
   }
   return parseJsonBody(await request.text());
 }
